@@ -73,7 +73,7 @@ typedef struct col_classifier {
     float *conv_act[COL_MAX_CONV], *pool_act[COL_MAX_CONV];
     float *d_conv[COL_MAX_CONV], *d_pool[COL_MAX_CONV];
     int32_t *pool_argmax[COL_MAX_CONV];
-    float *cols;                        /* im2col, one image */
+    float *im2col;                      /* im2col workspace, one image */
     float *fc_act[COL_MAX_HIDDEN], *d_fc[COL_MAX_HIDDEN];
     float *logits, *d_logits;
 } col_classifier;

@@ -65,7 +65,7 @@ void col_classifier_create(col_classifier *m, int type, int rows, int cols, cons
         m->pool_argmax[i] = col_calloc(pool_size, sizeof(int32_t), "CNN pooling indices");
     }
     if (cols_floats)
-        m->cols = col_calloc(cols_floats, sizeof(float), "CNN im2col workspace");
+        m->im2col = col_calloc(cols_floats, sizeof(float), "CNN im2col workspace");
     for (int i = 0; i < n_hidden; i++) {
         m->fc_act[i] = col_calloc((size_t)max_batch * hidden[i], sizeof(float), "classifier activations");
         m->d_fc[i] = col_calloc((size_t)max_batch * hidden[i], sizeof(float), "classifier gradients");
@@ -83,7 +83,7 @@ void col_classifier_destroy(col_classifier *m)
         free(m->d_pool[i]);
         free(m->pool_argmax[i]);
     }
-    free(m->cols);
+    free(m->im2col);
     for (int i = 0; i < m->n_hidden; i++) {
         free(m->fc_act[i]);
         free(m->d_fc[i]);
@@ -103,7 +103,7 @@ const float *col_classifier_forward(col_classifier *m, int batch, const float *x
     const float *h = x;
     for (int i = 0; i < m->n_conv; i++) {
         const col_conv2d *c = &m->conv[i];
-        col_conv2d_forward(c, &m->params, batch, h, m->conv_act[i], m->cols);
+        col_conv2d_forward(c, &m->params, batch, h, m->conv_act[i], m->im2col);
         col_relu_forward(m->conv_act[i], (size_t)batch * c->out_channels * c->out_h * c->out_w);
         col_maxpool2_forward(batch, c->out_channels, c->out_h, c->out_w, m->conv_act[i],
                              m->pool_act[i], m->pool_argmax[i]);
@@ -158,7 +158,7 @@ double col_classifier_train_batch(col_classifier *m, int batch, const float *x,
         col_relu_backward(m->conv_act[i], m->d_conv[i], (size_t)batch * c->out_channels * c->out_h * c->out_w);
         const float *input = i == 0 ? x : m->pool_act[i - 1];
         float *d_input = i == 0 ? NULL : m->d_pool[i - 1];
-        col_conv2d_backward(c, &m->params, batch, input, m->d_conv[i], d_input, m->cols);
+        col_conv2d_backward(c, &m->params, batch, input, m->d_conv[i], d_input, m->im2col);
     }
     return loss;
 }
