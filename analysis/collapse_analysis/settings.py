@@ -1,0 +1,187 @@
+"""Parse the configuration text stored in checkpoints (libconfig syntax) into flat settings,
+and find the settings that distinguish groups of ensemble members.
+
+Only what comparing configurations needs is parsed: groups become dotted keys
+("vae.epochs"), and arrays and lists are kept as one normalized value ("[1, 2, 3]").
+"""
+
+import re
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n]*|//[^\n]*|/\*.*?\*/)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<number>[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)L{0,2})
+  | (?P<name>[A-Za-z*][-A-Za-z0-9_*]*)
+  | (?P<punct>[=:;,{}()\[\]])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+# Settings that differ between members of one experiment without defining a condition:
+# the seed list, the member's data set (already part of every group key) and where files go.
+DEFAULT_IGNORED_SETTINGS = (
+    "*seed*",
+    "dataset",
+    "datasets",
+    "*dir",
+    "*directory",
+    "*path",
+    "*file",
+    "*output*",
+    "log*",
+    "*threads",
+    "*ranks*",
+    "resume",
+)
+
+
+class SettingsError(ValueError):
+    """Configuration text that is not valid libconfig syntax."""
+
+
+def _tokenize(text):
+    tokens = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            line = text.count("\n", 0, position) + 1
+            raise SettingsError(f"unexpected character {text[position]!r} on line {line}")
+        kind = match.lastgroup
+        if kind not in ("space", "comment"):
+            tokens.append((kind, match.group()))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text):
+        self.tokens = _tokenize(text)
+        self.index = 0
+
+    def peek(self):
+        return self.tokens[self.index] if self.index < len(self.tokens) else (None, None)
+
+    def take(self, expected=None):
+        token = self.peek()
+        if token[0] is None:
+            raise SettingsError("unexpected end of configuration text")
+        if expected is not None and token[1] not in expected:
+            raise SettingsError(f"expected one of {' '.join(expected)}, found {token[1]!r}")
+        self.index += 1
+        return token
+
+    def parse_settings(self, prefix, out, closing):
+        while True:
+            kind, text = self.peek()
+            if text == closing or (closing is None and kind is None):
+                return
+            kind, name = self.take()
+            if kind != "name":
+                raise SettingsError(f"expected a setting name, found {name!r}")
+            self.take(("=", ":"))
+            self.parse_value(prefix + name, out)
+            if self.peek()[1] in (";", ","):
+                self.take()
+
+    def parse_value(self, key, out):
+        kind, text = self.peek()
+        if text == "{":
+            self.take()
+            self.parse_settings(key + ".", out, "}")
+            self.take(("}",))
+        elif text in ("[", "("):
+            out[key] = self.parse_sequence()
+        else:
+            out[key] = self.parse_scalar()
+
+    def parse_sequence(self):
+        opening = self.take()[1]
+        closing = "]" if opening == "[" else ")"
+        items = []
+        while self.peek()[1] != closing:
+            if self.peek()[1] == "{":
+                self.take()
+                group = {}
+                self.parse_settings("", group, "}")
+                self.take(("}",))
+                items.append("{" + ", ".join(f"{k} = {v}" for k, v in sorted(group.items())) + "}")
+            elif self.peek()[1] in ("[", "("):
+                items.append(self.parse_sequence())
+            else:
+                items.append(self.parse_scalar())
+            if self.peek()[1] == ",":
+                self.take()
+        self.take((closing,))
+        return "[" + ", ".join(items) + "]"
+
+    def parse_scalar(self):
+        kind, text = self.take()
+        if kind == "string":
+            parts = [_unquote(text)]
+            while self.peek()[0] == "string":
+                parts.append(_unquote(self.take()[1]))
+            return '"' + "".join(parts) + '"'
+        if kind == "number":
+            return _normalize_number(text)
+        if kind == "name" and text.lower() in ("true", "false"):
+            return text.lower()
+        raise SettingsError(f"expected a value, found {text!r}")
+
+
+def _unquote(token):
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), token[1:-1])
+
+
+def _normalize_number(text):
+    text = text.rstrip("L")
+    try:
+        if text.lower().startswith(("0x", "+0x", "-0x")):
+            return str(int(text, 16))
+        if re.fullmatch(r"[-+]?\d+", text):
+            return str(int(text))
+        return repr(float(text))
+    except ValueError as error:
+        raise SettingsError(f"invalid number {text!r}") from error
+
+
+def parse_settings(text):
+    """Parse libconfig text into {dotted key: normalized value text}.
+
+    Raises SettingsError on text this parser does not understand (including @include).
+    """
+    parser = _Parser(text)
+    settings = {}
+    parser.parse_settings("", settings, None)
+    return settings
+
+
+def _is_ignored(key, patterns):
+    last = key.rsplit(".", 1)[-1]
+    for pattern in patterns:
+        regex = "^" + re.escape(pattern).replace(r"\*", ".*") + "$"
+        if re.match(regex, last, re.IGNORECASE) or re.match(regex, key, re.IGNORECASE):
+            return True
+    return False
+
+
+def distinguishing_settings(settings_by_member, ignored=DEFAULT_IGNORED_SETTINGS):
+    """Return the sorted keys whose values differ between members, minus ignored keys.
+
+    `settings_by_member` maps member names to parsed settings; a key that a member lacks
+    counts as the value "(unset)". Patterns in `ignored` match a key's last component or
+    the whole dotted key, with * as wildcard, case-insensitively.
+    """
+    keys = set()
+    for settings in settings_by_member.values():
+        keys.update(settings)
+    differing = []
+    for key in sorted(keys):
+        if _is_ignored(key, ignored):
+            continue
+        values = {settings.get(key, "(unset)") for settings in settings_by_member.values()}
+        if len(values) > 1:
+            differing.append(key)
+    return differing
