@@ -17,6 +17,10 @@
 #define COL_PATH_MAX 4096
 #define COL_MAX_CLASSES 64
 
+/* Largest IDX payload the reader allocates (2 GiB); EMNIST's largest file, ByClass train
+ * images, holds 697,932 x 28 x 28 bytes (547 MB). A header claiming more is rejected. */
+#define COL_IDX_MAX_BYTES (UINT64_C(1) << 31)
+
 /* ---------------------------------------------------------------- IDX files */
 
 /* One IDX file's content: unsigned bytes with 1 (labels) or 3 (images) dimensions. */

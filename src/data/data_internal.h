@@ -63,4 +63,30 @@ size_t idx_header_bytes(const col_idx *idx, uint8_t out[16]);
 int checksum_verify_known(const char *path, const col_idx *content, char *digest_out,
                           const char **source_out, col_error *err);
 
+/* ---------------------------------------------------------------- class names */
+
+/* An EMNIST split: its class count, and the offset subtracted from stored labels. */
+typedef struct emnist_split {
+    const char *name;
+    int n_classes;
+    int label_offset;
+} emnist_split;
+
+/* Returns the split called name, or NULL. */
+const emnist_split *emnist_split_find(const char *name);
+
+/* Fills info->class_names: "0", "1", ... for digit-like classes. */
+void class_names_digits(col_data_info *info, int n_classes);
+void class_names_fashion(col_data_info *info);
+
+/* Fills the names NIST's mapping file of the split gives, for when no mapping file is at hand. */
+void class_names_emnist_builtin(const emnist_split *split, col_data_info *info);
+
+/*
+ * Reads an EMNIST mapping file (plain or zip member) into info->class_names. Checks that it
+ * names every class of the split exactly once. Returns 0, or -1 with a message.
+ */
+int class_names_emnist_mapping(const char *path, const emnist_split *split, col_data_info *info,
+                               col_error *err);
+
 #endif
