@@ -292,7 +292,6 @@ static int read_header(byte_stream *st, col_idx *out, uint64_t *payload_bytes, c
     if ((size_t)got < dims_bytes)
         return fail_short_header(st, 4 + (uint64_t)got, 4 + dims_bytes, err);
 
-    uint64_t total = 1;
     for (int d = 0; d < n_dims; d++) {
         const uint8_t *p = head + 4 + 4 * d;
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -302,14 +301,22 @@ static int read_header(byte_stream *st, col_idx *out, uint64_t *payload_bytes, c
         if (size == 0 && d > 0)
             return col_fail(err, "%s: invalid IDX header, dimension %d is 0", path, d);
         out->dims[d] = (int)size;
+    }
 
-        /* each factor is below 2^31 and total stays below the cap, so this cannot overflow */
-        total *= size;
-        if (total > COL_IDX_MAX_BYTES)
-            return col_fail(err, "%s: the IDX header describes more than %llu bytes of data "
-                            "(dimensions so far: %d x ...); that exceeds the reader's limit, so "
-                            "the header is damaged or the file is not what it claims", path,
-                            (unsigned long long)COL_IDX_MAX_BYTES, out->dims[0]);
+    /* each factor is below 2^31 and the product is checked after each step: no overflow */
+    uint64_t total = 1;
+    for (int d = 0; d < n_dims && total <= COL_IDX_MAX_BYTES; d++)
+        total *= (uint64_t)out->dims[d];
+    if (total > COL_IDX_MAX_BYTES) {
+        char dims_text[64];
+        if (n_dims == 1)
+            snprintf(dims_text, sizeof dims_text, "%d", out->dims[0]);
+        else
+            snprintf(dims_text, sizeof dims_text, "%d x %d x %d", out->dims[0], out->dims[1],
+                     out->dims[2]);
+        return col_fail(err, "%s: the IDX header describes %s bytes of data, more than the "
+                        "reader's limit of %llu bytes; the header is damaged or the file is not "
+                        "what it claims", path, dims_text, (unsigned long long)COL_IDX_MAX_BYTES);
     }
     for (int d = n_dims; d < 3; d++)
         out->dims[d] = 1;
