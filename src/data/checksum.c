@@ -279,17 +279,14 @@ int checksum_verify_known(const char *path, const col_idx *content, char *digest
 
     /* a gzip file whose own bytes differ: compare its decompressed content */
     char content_md5[MD5_HEX_LEN + 1] = "";
-    char content_problem[1024] = "";
+    col_error read_err = {""};
     if (is_gzip && n_content > 0) {
         col_idx decoded;
-        col_error read_err;
         if (content) {
             digest_content(content, content_md5);
         } else if (col_idx_read(path, &decoded, &read_err) == 0) {
             digest_content(&decoded, content_md5);
             col_idx_free(&decoded);
-        } else {
-            snprintf(content_problem, sizeof content_problem, "%s", read_err.msg);
         }
 
         for (int i = 0; content_md5[0] && i < N_KNOWN; i++) {
@@ -310,20 +307,25 @@ int checksum_verify_known(const char *path, const col_idx *content, char *digest
     if (n_file > 0)
         len = list_expected(msg, sizeof msg, len, base, 0);
     if (n_content > 0 && len < sizeof msg) {
-        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s", n_file > 0 ? ", or for the "
-                                "decompressed content " : "");
+        if (n_file > 0)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, ", or for the decompressed data ");
         len = list_expected(msg, sizeof msg, len, base, 1);
     }
+
+    char found[2 * SHA256_HEX_LEN + 64];
+    if (want_md5 && want_sha256)
+        snprintf(found, sizeof found, "md5 %s and sha256 %s", d.md5_hex, d.sha256_hex);
+    else
+        snprintf(found, sizeof found, "%s %s", want_md5 ? "md5" : "sha256",
+                 want_md5 ? d.md5_hex : d.sha256_hex);
     if (len < sizeof msg)
-        len += (size_t)snprintf(msg + len, sizeof msg - len, "; found %s%s%s%s", want_md5 ? "md5 " : "",
-                                want_md5 ? d.md5_hex : "", want_md5 && want_sha256 ? " and sha256 " :
-                                (want_sha256 ? "sha256 " : ""), want_sha256 ? d.sha256_hex : "");
+        len += (size_t)snprintf(msg + len, sizeof msg - len, "; found %s", found);
     if (len < sizeof msg && content_md5[0])
-        len += (size_t)snprintf(msg + len, sizeof msg - len, ", and md5 %s of the decompressed "
-                                "content", content_md5);
-    if (len < sizeof msg && content_problem[0])
-        len += (size_t)snprintf(msg + len, sizeof msg - len, " (the decompressed content could "
-                                "not be read: %s)", content_problem);
+        len += (size_t)snprintf(msg + len, sizeof msg - len, ", and md5 %s for the decompressed "
+                                "data", content_md5);
+    if (len < sizeof msg && read_err.msg[0])
+        len += (size_t)snprintf(msg + len, sizeof msg - len, " (the decompressed data could not "
+                                "be read: %.600s)", read_err.msg);
     if (len < sizeof msg)
         snprintf(msg + len, sizeof msg - len, ". The file is damaged or not the published one: "
                  "re-run the data setup script or download the file again");
