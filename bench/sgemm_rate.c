@@ -18,6 +18,8 @@
  *                                 input grad    dcol[K9,HW]  = W^T dY          TN  M=K9   N=HW   K=Cout
  *                                 weight grad   dW[Cout,K9] += dY col^T        NT  M=Cout N=K9   K=HW
  *
+ * collapse's src/nn uses the dense and per-image layouts. As there, forward products add to
+ * the bias already in Y and weight gradients add to dW (beta 1).
  * The first layer of each model needs no input gradient, so it has no input-grad call.
  * Every call costs 2*M*N*K floating-point operations.
  *
@@ -319,10 +321,10 @@ static void add_dense(step_plan *plan, const char *name, int batch, int n_in, in
 {
     char layer[48];
     snprintf(layer, sizeof layer, "%s %d->%d", name, n_in, n_out);
-    add_call(plan, layer, "forward", 0, 1, batch, n_out, n_in, 0.0f, 1);
+    add_call(plan, layer, "forward", 0, 1, batch, n_out, n_in, 1.0f, 1);
     if (!first)
         add_call(plan, layer, "input grad", 0, 0, batch, n_in, n_out, 0.0f, 1);
-    add_call(plan, layer, "weight grad", 1, 0, n_out, n_in, batch, 0.0f, 1);
+    add_call(plan, layer, "weight grad", 1, 0, n_out, n_in, batch, 1.0f, 1);
 }
 
 static void add_conv_batched(step_plan *plan, const char *name, int batch, int c_in, int c_out,
@@ -331,10 +333,10 @@ static void add_conv_batched(step_plan *plan, const char *name, int batch, int c
     char layer[48];
     int rows = batch * side * side, k9 = 9 * c_in;
     snprintf(layer, sizeof layer, "%s %dx%dx%d->%d", name, side, side, c_in, c_out);
-    add_call(plan, layer, "forward", 0, 1, rows, c_out, k9, 0.0f, 1);
+    add_call(plan, layer, "forward", 0, 1, rows, c_out, k9, 1.0f, 1);
     if (!first)
         add_call(plan, layer, "input grad", 0, 0, rows, k9, c_out, 0.0f, 1);
-    add_call(plan, layer, "weight grad", 1, 0, c_out, k9, rows, 0.0f, 1);
+    add_call(plan, layer, "weight grad", 1, 0, c_out, k9, rows, 1.0f, 1);
 }
 
 static void add_conv_per_image(step_plan *plan, const char *name, int batch, int c_in, int c_out,
@@ -343,7 +345,7 @@ static void add_conv_per_image(step_plan *plan, const char *name, int batch, int
     char layer[48];
     int hw = side * side, k9 = 9 * c_in;
     snprintf(layer, sizeof layer, "%s %dx%dx%d->%d", name, side, side, c_in, c_out);
-    add_call(plan, layer, "forward", 0, 0, c_out, hw, k9, 0.0f, batch);
+    add_call(plan, layer, "forward", 0, 0, c_out, hw, k9, 1.0f, batch);
     if (!first)
         add_call(plan, layer, "input grad", 1, 0, k9, hw, c_out, 0.0f, batch);
     add_call(plan, layer, "weight grad", 0, 1, c_out, k9, hw, 1.0f, batch);
