@@ -202,8 +202,14 @@ static int plan_paths(const col_data_spec *spec, load_plan *plan, col_error *err
         if (plan->kind == KIND_IDX)
             return col_fail(err, "kind idx needs explicit files: set train_images and train_labels "
                             "(and test_images and test_labels, or holdout)");
-        if (plan->dir_is_zip)
-            continue; /* the reader's error lists what the archive holds */
+        if (plan->dir_is_zip) {
+            /* opening the member fails with a message that lists what the archive holds */
+            data_source source;
+            if (source_open(&source, plan->paths[role], err) != 0)
+                return -1;
+            source_close(&source);
+            continue;
+        }
         return col_fail(err, "%s not found: tried %s; set dir to the folder with the %s files",
                         role_text[role], tried, plan->data_set);
     }
@@ -316,13 +322,13 @@ static void transpose_images(uint8_t *pixels, int n, int side)
     }
 }
 
-/* Describes the data set for messages, e.g. "EMNIST letters" or "mnist". */
-static void data_set_text(const col_data_spec *spec, const load_plan *plan, char *buf, size_t cap)
+/* Describes the label range of a named data set for messages. */
+static void data_set_text(const load_plan *plan, int n_classes, char *buf, size_t cap)
 {
     if (plan->split)
-        snprintf(buf, cap, "EMNIST %s", plan->split->name);
+        snprintf(buf, cap, "the labels of the %d classes of EMNIST %s", n_classes, plan->split->name);
     else
-        snprintf(buf, cap, "%s", spec->kind);
+        snprintf(buf, cap, "the labels of the %d classes of %s", n_classes, plan->data_set);
 }
 
 /*
@@ -338,13 +344,15 @@ static int build_set(const col_data_spec *spec, const load_plan *plan, int image
     for (int i = 0; i < n; i++) {
         int stored = labels->data[i];
         if (stored < offset || stored - offset >= n_classes) {
-            char what[64];
-            data_set_text(spec, plan, what, sizeof what);
+            char what[96];
+            if (plan->kind == KIND_IDX)
+                snprintf(what, sizeof what, "the labels of n_classes = %d", n_classes);
+            else
+                data_set_text(plan, n_classes, what, sizeof what);
             free(converted);
-            return col_fail(err, "%s: label %d at index %d is outside %d..%d, the labels of the %d "
-                            "classes of %s; the file is damaged or belongs to another data set",
-                            plan->paths[images_role + 1], stored, i, offset, offset + n_classes - 1,
-                            n_classes, what);
+            return col_fail(err, "%s: label %d at index %d is outside %d..%d, %s; the file is "
+                            "damaged or belongs to another data set", plan->paths[images_role + 1],
+                            stored, i, offset, offset + n_classes - 1, what);
         }
         converted[i] = stored - offset;
     }
