@@ -135,7 +135,7 @@ def resolve_data_files(args):
 def normalize(images, mean, std):
     """Convert [n, 28, 28] bytes to [n, 784] float32 tensors as (byte / 255 - mean) / std."""
     x = torch.from_numpy(images.reshape(images.shape[0], -1).astype(np.float32))
-    return (x / 255.0 - mean) / std
+    return x.div_(255.0).sub_(mean).div_(std)
 
 
 # ---------------------------------------------------------------- models
