@@ -37,6 +37,7 @@ typedef struct col_metrics {
 /* Everything one checkpoint file holds; pointers are borrowed. */
 typedef struct col_checkpoint {
     const char *member, *dataset, *config_text, *data_fingerprint;
+    const char *settings;                /* canonical member settings, compared on resume */
     int64_t seed;
     int generation, n_ranks, n_classes;
     uint32_t rng_key[2];
@@ -60,6 +61,7 @@ typedef struct col_checkpoint_info {
     char dataset[64];
     char fingerprint[160];
     char *config_text;                   /* malloc'ed; free with col_checkpoint_info_free */
+    char *settings;                      /* malloc'ed, as config_text */
 } col_checkpoint_info;
 
 /*
@@ -85,14 +87,14 @@ typedef struct col_progress {
     int generation;
     int phase;                  /* 0: VAE training, 1: classifier training */
     int epochs_done;            /* completed epochs of that phase */
-    const char *config_text, *data_fingerprint;
+    const char *settings, *data_fingerprint;   /* must match on read */
     col_params *vae, *classifier;   /* the classifier is absent (NULL) in phase 0 */
     col_metrics *metrics;       /* the per-epoch arrays filled so far */
 } col_progress;
 
 int col_progress_write(const char *path, const col_progress *p, col_error *err);
 
-/* Reads generation, phase and epochs_done, checks config and fingerprint against p's,
+/* Reads generation, phase and epochs_done, checks settings and fingerprint against p's,
    then fills the models and metrics. */
 int col_progress_read(const char *path, col_progress *p, col_error *err);
 

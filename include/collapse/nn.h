@@ -21,6 +21,10 @@
 
 #define COL_MAX_TENSORS 32
 
+/* Floats after the n gradients in col_params.grad: per-step statistics (loss, counts, flags)
+   travel in the same allreduce as the gradients. */
+#define COL_GRAD_EXTRA 8
+
 /* ---------------------------------------------------------------- parameters and Adam */
 
 typedef struct col_tensor {
@@ -35,7 +39,7 @@ typedef struct col_tensor {
 typedef struct col_params {
     size_t n;                 /* total floats */
     float *value;             /* [n] */
-    float *grad;              /* [n] */
+    float *grad;              /* [n + COL_GRAD_EXTRA] */
     float *adam_m, *adam_v;   /* [n] first and second moments */
     int64_t adam_step;        /* Adam steps taken */
     int n_tensors;
@@ -48,6 +52,7 @@ size_t col_params_add(col_params *p, const char *name, int rank, const int *shap
 /* Allocates the four buffers (zeroed) for the registered tensors. */
 void col_params_alloc(col_params *p);
 void col_params_free(col_params *p);
+/* Zeroes the gradients and the extra slots. */
 void col_params_zero_grad(col_params *p);
 
 /* Resets Adam's moments and step count. */

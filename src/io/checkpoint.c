@@ -232,6 +232,7 @@ int col_checkpoint_write(const char *path, const col_checkpoint *c, col_error *e
     rc |= write_attr(file, "data_std", H5T_NATIVE_DOUBLE, 0, &c->data_std);
     rc |= write_attr(file, "n_classes", H5T_NATIVE_INT, 0, &c->n_classes);
     rc |= write_string_attr(file, "data_fingerprint", c->data_fingerprint);
+    rc |= write_string_attr(file, "member_settings", c->settings);
     {
         const char *names[COL_MAX_CLASSES];
         for (int i = 0; i < c->n_classes; i++)
@@ -408,6 +409,20 @@ int col_checkpoint_read_generated(const char *path, float *images, int32_t *labe
     return rc;
 }
 
+/* 1 if every link along an absolute path exists (H5Lexists needs each parent to exist). */
+static int object_exists(hid_t file, const char *path)
+{
+    char partial[256];
+    for (const char *slash = strchr(path + 1, '/');; slash = strchr(slash + 1, '/')) {
+        size_t len = slash ? (size_t)(slash - path) : strlen(path);
+        snprintf(partial, sizeof partial, "%.*s", (int)len, path);
+        if (H5Lexists(file, partial, H5P_DEFAULT) <= 0)
+            return 0;
+        if (!slash)
+            return 1;
+    }
+}
+
 int col_checkpoint_validate(const char *path, col_checkpoint_info *info, col_error *err)
 {
     memset(info, 0, sizeof *info);
@@ -424,6 +439,7 @@ int col_checkpoint_validate(const char *path, col_checkpoint_info *info, col_err
                       version, COL_CHECKPOINT_VERSION);
     else if (read_string_attr(file, "member", &member) < 0 || read_string_attr(file, "dataset", &dataset) < 0 ||
              read_string_attr(file, "config", &info->config_text) < 0 ||
+             read_string_attr(file, "member_settings", &info->settings) < 0 ||
              read_string_attr(file, "data_fingerprint", &fingerprint) < 0 ||
              read_scalar_attr(file, "generation", H5T_NATIVE_INT, &info->generation) < 0 ||
              read_scalar_attr(file, "seed", H5T_NATIVE_INT64, &info->seed) < 0 ||
@@ -438,8 +454,7 @@ int col_checkpoint_validate(const char *path, col_checkpoint_info *info, col_err
                                          "/generated/labels", "/metrics/eval_accuracy",
                                          "/metrics/test_accuracy", "/metrics/vae_loss"};
         for (size_t i = 0; i < sizeof required / sizeof required[0] && rc == 0; i++)
-            if (H5Lexists(file, required[i] + 1, H5P_DEFAULT) <= 0 &&
-                H5Oexists_by_name(file, required[i], H5P_DEFAULT) <= 0)
+            if (!object_exists(file, required[i]))
                 rc = col_fail(err, "%s: %s is missing (incomplete checkpoint)", path, required[i]);
     }
     if (rc == 0) {
@@ -464,17 +479,17 @@ int col_checkpoint_validate(const char *path, col_checkpoint_info *info, col_err
     free(dataset);
     free(fingerprint);
     H5Fclose(file);
-    if (rc != 0) {
-        free(info->config_text);
-        info->config_text = NULL;
-    }
+    if (rc != 0)
+        col_checkpoint_info_free(info);
     return rc;
 }
 
 void col_checkpoint_info_free(col_checkpoint_info *info)
 {
     free(info->config_text);
+    free(info->settings);
     info->config_text = NULL;
+    info->settings = NULL;
 }
 
 /* ---------------------------------------------------------------- in-progress state */
@@ -491,7 +506,7 @@ int col_progress_write(const char *path, const col_progress *p, col_error *err)
     rc |= write_attr(file, "generation", H5T_NATIVE_INT, 0, &p->generation);
     rc |= write_attr(file, "phase", H5T_NATIVE_INT, 0, &p->phase);
     rc |= write_attr(file, "epochs_done", H5T_NATIVE_INT, 0, &p->epochs_done);
-    rc |= write_string_attr(file, "config", p->config_text);
+    rc |= write_string_attr(file, "member_settings", p->settings);
     rc |= write_string_attr(file, "data_fingerprint", p->data_fingerprint);
     if (rc >= 0)
         rc = write_params(file, "vae", p->vae);
@@ -532,11 +547,11 @@ int col_progress_read(const char *path, col_progress *p, col_error *err)
         read_scalar_attr(file, "generation", H5T_NATIVE_INT, &p->generation) < 0 ||
         read_scalar_attr(file, "phase", H5T_NATIVE_INT, &p->phase) < 0 ||
         read_scalar_attr(file, "epochs_done", H5T_NATIVE_INT, &p->epochs_done) < 0 ||
-        read_string_attr(file, "config", &config) < 0 ||
+        read_string_attr(file, "member_settings", &config) < 0 ||
         read_string_attr(file, "data_fingerprint", &fingerprint) < 0)
         rc = col_fail(err, "%s: not a valid in-progress file (attributes missing)", path);
-    else if (strcmp(config, p->config_text) != 0)
-        rc = col_fail(err, "%s was written with a different configuration", path);
+    else if (strcmp(config, p->settings) != 0)
+        rc = col_fail(err, "%s was written with different member settings", path);
     else if (strcmp(fingerprint, p->data_fingerprint) != 0)
         rc = col_fail(err, "%s was written for different training data", path);
     H5Fclose(file);

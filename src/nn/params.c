@@ -32,7 +32,7 @@ size_t col_params_add(col_params *p, const char *name, int rank, const int *shap
 void col_params_alloc(col_params *p)
 {
     p->value = col_calloc(p->n, sizeof(float), "model parameters");
-    p->grad = col_calloc(p->n, sizeof(float), "model gradients");
+    p->grad = col_calloc(p->n + COL_GRAD_EXTRA, sizeof(float), "model gradients");
     p->adam_m = col_calloc(p->n, sizeof(float), "Adam first moments");
     p->adam_v = col_calloc(p->n, sizeof(float), "Adam second moments");
     p->adam_step = 0;
@@ -47,7 +47,7 @@ void col_params_free(col_params *p)
     memset(p, 0, sizeof *p);
 }
 
-void col_params_zero_grad(col_params *p) { memset(p->grad, 0, p->n * sizeof(float)); }
+void col_params_zero_grad(col_params *p) { memset(p->grad, 0, (p->n + COL_GRAD_EXTRA) * sizeof(float)); }
 
 void col_params_reset_adam(col_params *p)
 {
