@@ -134,7 +134,7 @@ class GroupSummary:
 
 def _member_settings(member):
     try:
-        return settings_module.parse_settings(member.config_text)
+        return settings_module.member_settings(member.config_text, member.dataset)
     except settings_module.SettingsError as error:
         log.warning("%s: configuration text is not valid libconfig (%s); comparing it as a whole",
                     member.path, error)
@@ -147,32 +147,49 @@ def _slug(text):
 
 
 def group_members(members, ignored_settings=settings_module.DEFAULT_IGNORED_SETTINGS):
-    """Split members into groups by data set and by every setting that differs between members."""
+    """Split members into groups by data set, then by every setting that differs between
+    members of the same data set (settings that differ only between data sets, such as
+    the classifier type of EMNIST, are implied by the data set)."""
     parsed = {member.name: _member_settings(member) for member in members}
-    keys = settings_module.distinguishing_settings(parsed, ignored_settings)
-
-    by_key = {}
+    by_dataset = {}
     for member in members:
-        values = tuple((key, parsed[member.name].get(key, "(unset)")) for key in keys)
-        group_key = (member.dataset, tuple(member.class_names), values)
-        by_key.setdefault(group_key, []).append(member)
+        by_dataset.setdefault(member.dataset, []).append(member)
 
     groups = []
-    used_names = set()
-    for (dataset, class_names, values), group_members_ in sorted(by_key.items()):
-        settings = dict(values)
-        label = dataset
-        name = _slug(dataset)
-        if settings:
-            label += " (" + ", ".join(f"{key} = {value}" for key, value in values) + ")"
-            name += "_" + "_".join(_slug(f"{key.rsplit('.', 1)[-1]}-{value}") for key, value in values)
-        if len(name) > 80 or name in used_names:
-            name = f"{_slug(dataset)}_{len(groups) + 1}"
-        used_names.add(name)
-        group_members_.sort(key=lambda member: (member.seed, member.name))
-        groups.append(Group(name=name, label=label, dataset=dataset, settings=settings,
-                            members=group_members_))
+    for dataset in sorted(by_dataset):
+        dataset_members = by_dataset[dataset]
+        keys = settings_module.distinguishing_settings(
+            {member.name: parsed[member.name] for member in dataset_members}, ignored_settings)
+        by_key = {}
+        for member in dataset_members:
+            values = tuple((key, parsed[member.name].get(key, "(unset)")) for key in keys)
+            by_key.setdefault((tuple(member.class_names), values), []).append(member)
+        for index, ((_, values), group_members_) in enumerate(sorted(by_key.items())):
+            groups.append(_make_group(dataset, values, group_members_, index + 1 if len(by_key) > 1 else 0))
+
+    used = set()
+    for number, group in enumerate(groups, start=1):
+        if group.name in used:  # two labels that differ only in characters a file name cannot hold
+            group.name += f"_{number}"
+        used.add(group.name)
     return groups
+
+
+def _make_group(dataset, values, members, index):
+    settings = dict(values)
+    label = dataset
+    name = _slug(dataset)
+    if settings:
+        label += " (" + ", ".join(f"{key} = {value}" for key, value in values) + ")"
+        name += "_" + "_".join(_slug(f"{key.rsplit('.', 1)[-1]}-{value}") for key, value in values)
+        if len(name) > 80:
+            name = f"{_slug(dataset)}_{index}"
+    elif index:
+        # Same settings but different class names: number the groups.
+        label += f" (class names {index})"
+        name += f"_{index}"
+    members.sort(key=lambda member: (member.seed, member.name))
+    return Group(name=name, label=label, dataset=dataset, settings=settings, members=members)
 
 
 def _shares(histogram):

@@ -42,7 +42,11 @@ def _group_color(index):
 
 
 def _integer_generation_axis(ax):
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    low, high = ax.get_xlim()
+    if high - low < 2:  # one generation: widen, or the locator falls back to fractional ticks
+        centre = round((low + high) / 2)
+        ax.set_xlim(centre - 1, centre + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("generation g")
 
 
@@ -167,12 +171,13 @@ def plot_matrix(summary, kind, path):
 
     colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
     colorbar.set_label(f"mean {kind} over seeds (off-diagonal)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ticks = np.arange(0, size, 1 if size <= 20 else 5)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
     ax.set_xlabel("data generation c (samples D_{c+1} of the generation-c VAE)")
     ax.set_ylabel("classifier generation r")
     n_low, n_high = int(summary.n_seeds.min()), int(summary.n_seeds.max())
-    seeds = f"{n_high} seeds" if n_low == n_high else f"{n_low}-{n_high} seeds"
+    seeds = f"{n_low}-{n_high} seeds" if n_low != n_high else ("1 seed" if n_high == 1 else f"{n_high} seeds")
     ax.set_title(f"{kind} of classifier r on data c, mean of {seeds}: {summary.group.label}\n"
                  "hatched diagonal: a classifier on the data it labelled itself (excluded)",
                  fontsize=9)

@@ -3,6 +3,7 @@ and find the settings that distinguish groups of ensemble members.
 
 Only what comparing configurations needs is parsed: groups become dotted keys
 ("vae.epochs"), and arrays and lists are kept as one normalized value ("[1, 2, 3]").
+Numbers are normalized, so 1e-3 and 0.0010 compare equal.
 """
 
 import re
@@ -20,16 +21,24 @@ _TOKEN = re.compile(
 )
 
 # Settings that differ between members of one experiment without defining a condition:
-# the seed list, the member's data set (already part of every group key) and where files go.
+# the seed list, the member's data set name (already part of every group key), where files
+# go, parallel layout, and the generation count (a longer run repeats a shorter one's
+# generations exactly).
 DEFAULT_IGNORED_SETTINGS = (
     "*seed*",
+    "*generations",
     "dataset",
     "datasets",
+    "dataset.name",
     "*dir",
     "*directory",
     "*path",
     "*file",
+    "*_images",
+    "*_labels",
+    "mapping",
     "*output*",
+    "sample_grid",
     "log*",
     "*threads",
     "*ranks*",
@@ -57,6 +66,9 @@ def _tokenize(text):
 
 
 class _Parser:
+    """Recursive-descent parser building nested values: dict for a group, list for an
+    array or list, normalized text for a scalar."""
+
     def __init__(self, text):
         self.tokens = _tokenize(text)
         self.index = 0
@@ -73,49 +85,37 @@ class _Parser:
         self.index += 1
         return token
 
-    def parse_settings(self, prefix, out, closing):
+    def parse_group(self, closing):
+        group = {}
         while True:
             kind, text = self.peek()
             if text == closing or (closing is None and kind is None):
-                return
+                return group
             kind, name = self.take()
             if kind != "name":
                 raise SettingsError(f"expected a setting name, found {name!r}")
             self.take(("=", ":"))
-            self.parse_value(prefix + name, out)
+            group[name] = self.parse_value()
             if self.peek()[1] in (";", ","):
                 self.take()
 
-    def parse_value(self, key, out):
-        kind, text = self.peek()
+    def parse_value(self):
+        text = self.peek()[1]
         if text == "{":
             self.take()
-            self.parse_settings(key + ".", out, "}")
+            group = self.parse_group("}")
             self.take(("}",))
-        elif text in ("[", "("):
-            out[key] = self.parse_sequence()
-        else:
-            out[key] = self.parse_scalar()
-
-    def parse_sequence(self):
-        opening = self.take()[1]
-        closing = "]" if opening == "[" else ")"
-        items = []
-        while self.peek()[1] != closing:
-            if self.peek()[1] == "{":
-                self.take()
-                group = {}
-                self.parse_settings("", group, "}")
-                self.take(("}",))
-                items.append("{" + ", ".join(f"{k} = {v}" for k, v in sorted(group.items())) + "}")
-            elif self.peek()[1] in ("[", "("):
-                items.append(self.parse_sequence())
-            else:
-                items.append(self.parse_scalar())
-            if self.peek()[1] == ",":
-                self.take()
-        self.take((closing,))
-        return "[" + ", ".join(items) + "]"
+            return group
+        if text in ("[", "("):
+            closing = "]" if self.take()[1] == "[" else ")"
+            items = []
+            while self.peek()[1] != closing:
+                items.append(self.parse_value())
+                if self.peek()[1] == ",":
+                    self.take()
+            self.take((closing,))
+            return items
+        return self.parse_scalar()
 
     def parse_scalar(self):
         kind, text = self.take()
@@ -147,14 +147,59 @@ def _normalize_number(text):
         raise SettingsError(f"invalid number {text!r}") from error
 
 
-def parse_settings(text):
-    """Parse libconfig text into {dotted key: normalized value text}.
+def parse_tree(text):
+    """Parse libconfig text into nested dicts and lists with normalized scalar text.
 
     Raises SettingsError on text this parser does not understand (including @include).
     """
-    parser = _Parser(text)
-    settings = {}
-    parser.parse_settings("", settings, None)
+    return _Parser(text).parse_group(None)
+
+
+def _render(value):
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {_render(item)}" for key, item in sorted(value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(item) for item in value) + "]"
+    return value
+
+
+def flatten(tree, prefix=""):
+    """Return {dotted key: value text}: groups are descended, arrays and lists kept whole."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = _render(value)
+    return flat
+
+
+def parse_settings(text):
+    """Parse libconfig text into {dotted key: normalized value text}."""
+    return flatten(parse_tree(text))
+
+
+# Keys of a `datasets` entry that override the root setting of the same name (see
+# read_member_settings in src/io/config.c); the entry's other keys describe the data set.
+DATASET_OVERRIDES = ("generations", "samples", "batch_size", "vae", "classifier")
+
+
+def member_settings(text, dataset):
+    """Return the flat settings one member ran with: the root settings, overlaid with the
+    entry of the `datasets` list whose name is `dataset`. The entry's own data set keys
+    become "dataset.<key>"; the list itself is left out."""
+    tree = parse_tree(text)
+    entries = tree.pop("datasets", [])
+    settings = flatten(tree)
+    if not isinstance(entries, list):
+        return settings
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") == f'"{dataset}"':
+            overrides = {key: value for key, value in entry.items() if key in DATASET_OVERRIDES}
+            described = {key: value for key, value in entry.items() if key not in DATASET_OVERRIDES}
+            settings.update(flatten(overrides))
+            settings.update(flatten(described, "dataset."))
+            break
     return settings
 
 

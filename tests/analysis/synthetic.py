@@ -13,14 +13,16 @@ MNIST_STD = 0.3081
 
 
 def config_text(dataset="mnist", seeds=(1, 2, 3), generations=4, reset_vae=False):
-    """Return libconfig text shaped like an ensemble configuration."""
+    """Return configuration text in the layout `collapse` writes (libconfig, ensemble-wide)."""
     seed_list = ", ".join(str(seed) for seed in seeds)
     return (
         "# synthetic configuration for analysis tests\n"
-        f"run = {{ generations = {generations}; seeds = [{seed_list}]; output = \"out\"; }};\n"
-        f"datasets = ( {{ name = \"{dataset}\"; dir = \"data/{dataset}\"; }} );\n"
-        f"vae = {{ epochs = 2; latent = 20; reset = {str(reset_vae).lower()}; lr = 1e-3; }};\n"
-        "classifier = { epochs = 2; };\n"
+        f"generations = {generations};\n"
+        f"seeds = [ {seed_list} ];\n"
+        "output = \"out\";\n"
+        f"datasets = ( {{ name = \"{dataset}\"; kind = \"{dataset}\"; dir = \"data/{dataset}\"; }} );\n"
+        f"vae : {{ epochs = 2; latent = 20; reset = {str(reset_vae).lower()}; learning_rate = 1e-3; }};\n"
+        "classifier : { epochs = 2; };\n"
     )
 
 
@@ -59,7 +61,6 @@ def write_checkpoint(out_dir, dataset, seed, generation, n_classes=10, n_images=
         images = ((pixels - MNIST_MEAN) / MNIST_STD).astype(np.float32)
         handle.create_dataset("generated/images", data=images, chunks=(min(16, n_images), 28, 28),
                               compression="gzip")
-        handle.create_dataset("generated/labels", data=rng.integers(0, n_classes, n_images).astype(np.int32))
 
         metrics = handle.create_group("metrics")
         metrics["vae_loss"] = 40.0 - np.arange(vae_epochs) + rng.normal(size=vae_epochs) + 2.0 * g
@@ -77,16 +78,19 @@ def write_checkpoint(out_dir, dataset, seed, generation, n_classes=10, n_images=
         weights = np.ones(n_classes)
         weights[8 % n_classes] += 0.6 * g
         shares = rng.dirichlet(weights * 20.0)
-        histogram = np.bincount(rng.choice(n_classes, size=n_images, p=shares), minlength=n_classes)
+        labels = rng.choice(n_classes, size=n_images, p=shares).astype(np.int32)
+        handle.create_dataset("generated/labels", data=labels)
+        histogram = np.bincount(labels, minlength=n_classes)
         metrics["class_histogram"] = histogram.astype(np.int64)
         judge = np.bincount(rng.choice(n_classes, size=n_images, p=shares), minlength=n_classes)
         metrics["judge_histogram"] = judge.astype(np.int64)
         metrics["class_entropy"] = _entropy(histogram)
         metrics["judge_entropy"] = _entropy(judge)
-        metrics["pixel_mean"] = float(pixels.mean())
-        metrics["pixel_std"] = float(pixels.std())
-        metrics["pixel_clipped_fraction"] = 0.01 * rng.random()
-        metrics["pixel_histogram"] = np.histogram(np.clip(pixels, 0, 1), bins=50, range=(0, 1))[0].astype(np.int64)
+        stored = images.astype(np.float64) * MNIST_STD + MNIST_MEAN
+        metrics["pixel_mean"] = float(stored.mean())
+        metrics["pixel_std"] = float(stored.std())
+        metrics["pixel_clipped_fraction"] = float(((stored < 0) | (stored > 1)).mean())
+        metrics["pixel_histogram"] = np.histogram(np.clip(stored, 0, 1), bins=50, range=(0, 1))[0].astype(np.int64)
         metrics["latent_spread"] = 1.0 * decay + 0.05 * rng.random()
         metrics["frechet_distance"] = 5.0 + 10.0 * g + rng.random()
         metrics["seconds"] = 1.0 + rng.random()
