@@ -312,17 +312,24 @@ int checksum_verify_known(const char *path, const col_idx *content, char *digest
         len = list_expected(msg, sizeof msg, len, base, 1);
     }
 
-    char found[2 * SHA256_HEX_LEN + 64];
-    if (want_md5 && want_sha256)
+    /* report the digests of the stored bytes that were compared */
+    int show_md5 = !is_gzip && n_content > 0, show_sha256 = 0;
+    for (int i = 0; i < N_KNOWN; i++)
+        if (applies(&known_digests[i], base, 0)) {
+            show_md5 |= strcmp(known_digests[i].algorithm, "md5") == 0;
+            show_sha256 |= strcmp(known_digests[i].algorithm, "sha256") == 0;
+        }
+    char found[2 * SHA256_HEX_LEN + 64] = "";
+    if (show_md5 && show_sha256)
         snprintf(found, sizeof found, "md5 %s and sha256 %s", d.md5_hex, d.sha256_hex);
-    else
-        snprintf(found, sizeof found, "%s %s", want_md5 ? "md5" : "sha256",
-                 want_md5 ? d.md5_hex : d.sha256_hex);
-    if (len < sizeof msg)
+    else if (show_md5 || show_sha256)
+        snprintf(found, sizeof found, "%s %s", show_md5 ? "md5" : "sha256",
+                 show_md5 ? d.md5_hex : d.sha256_hex);
+    if (len < sizeof msg && found[0])
         len += (size_t)snprintf(msg + len, sizeof msg - len, "; found %s", found);
     if (len < sizeof msg && content_md5[0])
-        len += (size_t)snprintf(msg + len, sizeof msg - len, ", and md5 %s for the decompressed "
-                                "data", content_md5);
+        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s md5 %s for the decompressed data",
+                                found[0] ? ", and" : "; found", content_md5);
     if (len < sizeof msg && read_err.msg[0])
         len += (size_t)snprintf(msg + len, sizeof msg - len, " (the decompressed data could not "
                                 "be read: %.600s)", read_err.msg);

@@ -282,8 +282,8 @@ static int read_role(const load_plan *plan, int role, col_idx *idx, col_data_inf
     if (checksum_verify_known(path, idx, info->checksums[role], &source, err) < 0)
         return -1;
     if (source && plan->data_set && strcmp(source, plan->data_set) != 0)
-        return col_fail(err, "%s has the published checksum of a %s file, but this data set is "
-                        "%s; point dir at the %s files or change the kind", path, source,
+        return col_fail(err, "%s matches the checksum of a published %s file, but this data set "
+                        "is %s; point dir at the %s files or change the kind", path, source,
                         plan->data_set, plan->data_set);
     return 0;
 }
