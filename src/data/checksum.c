@@ -5,9 +5,9 @@
  * Two kinds of entries exist. A file digest covers the stored bytes of a file (here the
  * published .gz files). A content digest covers the uncompressed IDX bytes: for a raw file
  * those are the file itself, for a gzip file its decompressed data. Content digests let a
- * re-compressed copy pass: Debian's dataset-fashion-mnist (0.0~git20200523.55506a9-1)
- * ships .gz files whose bytes differ from the published ones (no file name and a 2020 time
- * stamp in the gzip header), while their decompressed data has the published MD5s of the
+ * re-compressed copy pass. Debian's dataset-fashion-mnist (0.0~git20200523.55506a9-1), for
+ * one, ships .gz files whose bytes differ from the published ones: their gzip header has no
+ * file name and a 2020 time stamp. Their decompressed data has the published MD5s of the
  * uncompressed files.
  *
  * Base names collide between data sets (MNIST and Fashion-MNIST use the same file names),
@@ -146,7 +146,7 @@ static void digests_abort(digest_pair *d)
     d->md5 = d->sha256 = NULL;
 }
 
-/* Digests the stored bytes of path; *is_gzip tells whether they start with the gzip magic. */
+/* Digests the stored bytes of path. Sets *is_gzip to 1 if they start with the gzip magic. */
 static int digest_file(const char *path, digest_pair *d, int *is_gzip, col_error *err)
 {
     data_source source;

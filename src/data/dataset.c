@@ -203,7 +203,7 @@ static int plan_paths(const col_data_spec *spec, load_plan *plan, col_error *err
             return col_fail(err, "kind idx needs explicit files: set train_images and train_labels "
                             "(and test_images and test_labels, or holdout)");
         if (plan->dir_is_zip) {
-            /* opening the member fails with a message that lists what the archive holds */
+            /* opening the member fails with a message listing the archive's members */
             data_source source;
             if (source_open(&source, plan->paths[role], err) != 0)
                 return -1;

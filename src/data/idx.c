@@ -15,9 +15,9 @@
 #include "data_internal.h"
 
 #include <ctype.h>
-#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <zlib.h>
 
@@ -297,9 +297,11 @@ static int read_header(byte_stream *st, col_idx *out, uint64_t *payload_bytes, c
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (size > INT32_MAX)
             return col_fail(err, "%s: invalid IDX header, dimension %d is %lu, beyond the limit of "
-                            "%d", path, d, (unsigned long)size, INT32_MAX);
+                            "%d; the file is damaged or not an IDX file", path, d,
+                            (unsigned long)size, INT32_MAX);
         if (size == 0 && d > 0)
-            return col_fail(err, "%s: invalid IDX header, dimension %d is 0", path, d);
+            return col_fail(err, "%s: invalid IDX header, dimension %d is 0; the file is damaged "
+                            "or not an IDX file", path, d);
         out->dims[d] = (int)size;
     }
 

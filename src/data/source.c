@@ -39,13 +39,13 @@ static void list_members(zip_t *archive, char *msg, size_t cap)
 
     len += (size_t)snprintf(msg + len, cap - len, "it holds %lld member%s: ", (long long)n,
                             n == 1 ? "" : "s");
-    zip_int64_t shown = n < MEMBERS_LISTED ? n : MEMBERS_LISTED;
-    for (zip_int64_t i = 0; i < shown && len < cap; i++) {
+    zip_int64_t n_listed = n < MEMBERS_LISTED ? n : MEMBERS_LISTED;
+    for (zip_int64_t i = 0; i < n_listed && len < cap; i++) {
         const char *name = zip_get_name(archive, (zip_uint64_t)i, 0);
         len += (size_t)snprintf(msg + len, cap - len, "%s%.80s", i ? ", " : "", name ? name : "?");
     }
-    if (n > shown && len < cap)
-        snprintf(msg + len, cap - len, ", and %lld more", (long long)(n - shown));
+    if (n > n_listed && len < cap)
+        snprintf(msg + len, cap - len, ", and %lld more", (long long)(n - n_listed));
 }
 
 /* Opens archive_path read-only; on failure explains the libzip error code. */

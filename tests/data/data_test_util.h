@@ -56,7 +56,7 @@ void write_zip(const char *path, const zip_entry *entries, int n_entries);
 void expect_error(const col_error *err, const char *fragment);
 
 /* Fails the test with a clear message if a real data file is missing. */
-void require_file(const char *path, const char *what);
+void require_file(const char *path, const char *description);
 
 /* MD5 of a buffer as lower-case hex (33 bytes). */
 void md5_hex(const void *data, size_t n, char out[33]);

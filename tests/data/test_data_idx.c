@@ -281,7 +281,7 @@ static void gzip_count_mismatch_fails(void **state)
     char path[COL_PATH_MAX];
     size_t n;
 
-    /* header claims more images than the compressed data holds */
+    /* header claims more images than the compressed data contains */
     const uint32_t more[3] = {N_SMALL + 1, 28, 28};
     uint8_t *raw = idx_bytes(3, more, small_pixels, sizeof small_pixels, &n);
     write_gzip(path_in(*state, "more.gz", path), raw, n);
@@ -295,7 +295,7 @@ static void gzip_count_mismatch_fails(void **state)
     expect_read_error(path, "decompress to at most");
     free(raw);
 
-    /* header claims fewer images than the data holds */
+    /* header claims fewer images than the data contains */
     const uint32_t fewer[3] = {N_SMALL - 1, 28, 28};
     raw = idx_bytes(3, fewer, small_pixels, sizeof small_pixels, &n);
     write_gzip(path_in(*state, "fewer.gz", path), raw, n);
@@ -390,6 +390,79 @@ static void missing_zip_member_fails(void **state)
     free(raw);
 }
 
+/* Reads path and checks the outcome: success, or failure with a message naming the file. */
+static int read_outcome(const char *path)
+{
+    col_idx idx;
+    col_error err = {""};
+    int rc = col_idx_read(path, &idx, &err);
+    if (rc == 0) {
+        assert_non_null(idx.data);
+        col_idx_free(&idx);
+        return 0;
+    }
+    assert_int_equal(rc, -1);
+    assert_null(idx.data);
+    if (!strstr(err.msg, path))
+        fail_msg("the error message does not name %s: \"%s\"", path, err.msg);
+    return -1;
+}
+
+/* Every prefix and many random byte changes of raw, gzip and zip files: never a crash, a
+ * failure always has a message, and every strict prefix fails. */
+static void damaged_files_never_crash(void **state)
+{
+    size_t n_raw, n_gz, n_zip;
+    uint8_t *raw = idx_bytes(3, small_image_dims, small_pixels, sizeof small_pixels, &n_raw);
+    uint8_t *gz = gzip_bytes(raw, n_raw, &n_gz);
+    char path[COL_PATH_MAX], zip[COL_PATH_MAX], member[COL_PATH_MAX];
+    zip_entry entry = {"gzip/images.gz", gz, n_gz, 0};
+    write_zip(path_in(*state, "whole.zip", zip), &entry, 1);
+    uint8_t *zip_bytes = read_bytes(zip, &n_zip);
+
+    const uint8_t *files[3] = {raw, gz, zip_bytes};
+    const size_t sizes[3] = {n_raw, n_gz, n_zip};
+    path_in(*state, "damaged", path);
+    member_path(path, "gzip/images.gz", member);
+    const char *read_paths[3] = {path, path, member};
+
+    for (int f = 0; f < 3; f++) {
+        for (size_t len = 0; len < sizes[f]; len++) {
+            write_bytes(path, files[f], len);
+            assert_int_equal(read_outcome(read_paths[f]), -1);
+        }
+        write_bytes(path, files[f], sizes[f]);
+        assert_int_equal(read_outcome(read_paths[f]), 0);
+    }
+
+    /* a fixed linear congruential sequence keeps the test repeatable */
+    uint32_t x = 12345;
+    uint8_t *copy = malloc(n_zip > n_raw ? n_zip : n_raw);
+    int failures = 0;
+    for (int trial = 0; trial < 1500; trial++) {
+        int f = trial % 3;
+        memcpy(copy, files[f], sizes[f]);
+        for (int k = 0; k < 1 + trial % 4; k++) {
+            x = x * 1664525u + 1013904223u;
+            size_t at = (x >> 8) % sizes[f];
+            /* half of the changes hit the first 64 bytes, where the headers are */
+            if (trial % 2 && at >= 64)
+                at %= 64;
+            x = x * 1664525u + 1013904223u;
+            copy[at] ^= (uint8_t)(1 + (x >> 24) % 255);
+        }
+        write_bytes(path, copy, sizes[f]);
+        failures += read_outcome(read_paths[f]) != 0;
+    }
+    print_message("%d of 1500 damaged files were rejected\n", failures);
+    assert_true(failures > 0);
+
+    free(copy);
+    free(zip_bytes);
+    free(raw);
+    free(gz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(gzip_corrupt_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_zip_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_zip_member_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_files_never_crash, setup, teardown),
     };
     return cmocka_run_group_tests_name("data_idx", tests, NULL, NULL);
 }

@@ -408,8 +408,8 @@ static void emnist_mapping_names_classes(void **state)
     col_image_set_free(&train);
     col_image_set_free(&test);
 
-    /* a mapping file next to the data, with CR LF line ends as NIST writes them; class 0 is
-     * renamed so the test can tell the file was read */
+    /* a mapping file next to the data, with CR LF line ends as NIST writes them. Class 0 is
+     * renamed, so the test can see that the file was read. */
     char text[2048] = "", path[COL_PATH_MAX];
     size_t len = 0;
     for (int c = 0; c < 47; c++)
@@ -478,7 +478,7 @@ static void emnist_zip_dir_loads(void **state)
     col_image_set_free(&train);
     col_image_set_free(&test);
 
-    /* a split the archive lacks: the message lists what the archive holds */
+    /* a split missing from the archive: the message lists the archive's members */
     emnist_spec(&spec, zip, "letters");
     expect_load_error(&spec, "has no member gzip/emnist-letters-train-images-idx3-ubyte.gz");
     expect_load_error(&spec, "gzip/emnist-digits-mapping.txt");
