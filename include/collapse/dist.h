@@ -56,6 +56,10 @@ double col_dist_max(const col_dist *d, double value);
 void col_dist_allgather_rows(const col_dist *d, float *buf, int n, int width);
 void col_dist_allgather_rows_int(const col_dist *d, int *buf, int n, int width);
 
+/* 1 if buf holds the same bytes on every rank of the group (compares a CRC-32 with
+   MPI_MIN and MPI_MAX), 0 otherwise. Data-parallel replicas must never drift apart. */
+int col_dist_same_on_all(const col_dist *d, const void *buf, size_t n_bytes);
+
 /* Broadcasts bytes from group rank 0. */
 void col_dist_bcast(const col_dist *d, void *buf, size_t n_bytes);
 

@@ -7,6 +7,8 @@
 
 #include "collapse/common.h"
 
+#include <zlib.h> /* crc32 */
+
 void col_mpi_fail(const char *call, int rc, const char *file, int line)
 {
     char text[MPI_MAX_ERROR_STRING];
@@ -109,4 +111,21 @@ void col_dist_allgather_rows_int(const col_dist *d, int *buf, int n, int width)
 void col_dist_bcast(const col_dist *d, void *buf, size_t n_bytes)
 {
     COL_MPI_CHECK(MPI_Bcast(buf, (int)n_bytes, MPI_BYTE, 0, d->group));
+}
+
+int col_dist_same_on_all(const col_dist *d, const void *buf, size_t n_bytes)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    const unsigned char *bytes = buf;
+    for (size_t done = 0; done < n_bytes;) {
+        uInt chunk = (uInt)(n_bytes - done > (1u << 30) ? (1u << 30) : n_bytes - done);
+        crc = crc32(crc, bytes + done, chunk);
+        done += chunk;
+    }
+    unsigned long range[2] = {crc, ~(unsigned long)crc};
+    COL_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_UNSIGNED_LONG, MPI_MAX, d->group));
+    /* max(crc) == crc and max(~crc) == ~crc on every rank only if all CRCs are equal */
+    int same = range[0] == crc && range[1] == (~(unsigned long)crc);
+    COL_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, d->group));
+    return same;
 }

@@ -500,6 +500,15 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
             r->have_vae0 = 1;
         }
 
+        /* replicas must agree bit for bit; anything else is a bug worth stopping for */
+        if (!col_dist_same_on_all(dist, r->vae.params.value, sizeof(float) * r->vae.params.n) ||
+            !col_dist_same_on_all(dist, r->cls.params.value, sizeof(float) * r->cls.params.n)) {
+            col_fail(err, "member %s, generation %d: the ranks of the group hold different weights after "
+                     "training; this is a bug, please report it with the configuration", m->name, g);
+            exit_code = COL_EXIT_ERROR;
+            break;
+        }
+
         /* 3-5. sample, label, evaluate */
         sample_next(r, g);
         evaluate_generation(r, g);
