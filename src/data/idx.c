@@ -338,14 +338,18 @@ static void shape_text(const col_idx *idx, char *buf, size_t cap)
 
 /* ---------------------------------------------------------------- payload */
 
-/* Raw data of known size: the size check happens before the allocation. */
-static int read_raw_payload(byte_stream *st, col_idx *out, uint64_t payload, uint64_t header_bytes,
-                            col_error *err)
+/* Compares the header's payload with the stored size of raw data, before any allocation. */
+static int check_stored_size(byte_stream *st, const col_idx *out, uint64_t payload,
+                             uint64_t header_bytes, col_error *err)
 {
+    /* a zip member's size comes from the archive's directory, so it may be wrong: the
+     * reading that follows checks the real length again */
+    if (st->is_gzip || !st->source.size_known || st->source.size < header_bytes)
+        return 0;
+
     const char *path = st->source.path;
     char shape[96];
     shape_text(out, shape, sizeof shape);
-
     uint64_t stored = st->source.size - header_bytes;
     if (stored < payload)
         return col_fail(err, "%s is shorter than its header claims: the header describes %s "
@@ -357,26 +361,31 @@ static int read_raw_payload(byte_stream *st, col_idx *out, uint64_t payload, uin
                         "(%llu bytes), but %llu bytes follow the header; the file is damaged or "
                         "not the IDX file it appears to be", path, shape,
                         (unsigned long long)payload, (unsigned long long)stored);
+    return 0;
+}
 
+/* Raw data of a plain file whose size check_stored_size has confirmed: one allocation. */
+static int read_exact_payload(byte_stream *st, col_idx *out, uint64_t payload, col_error *err)
+{
     out->data = col_malloc((size_t)payload, "IDX payload");
     int64_t got = stream_read(st, out->data, (size_t)payload, err);
     if (got < 0)
         return -1;
     if ((uint64_t)got < payload)
-        return col_fail(err, "%s: the data ended after %llu of %llu bytes (the file changed "
-                        "while being read?)", path, (unsigned long long)got,
+        return col_fail(err, "%s: only %llu of %llu bytes could be read; the file changed while "
+                        "being read, read it again", st->source.path, (unsigned long long)got,
                         (unsigned long long)payload);
     return 0;
 }
 
-/* Data of unknown decoded size (gzip, or a source without a size): grow with the data. */
+/* Data of unknown or untrusted size (gzip data, zip members, pipes): grow with the data. */
 static int read_growing_payload(byte_stream *st, col_idx *out, uint64_t payload, col_error *err)
 {
     const char *path = st->source.path;
     char shape[96];
     shape_text(out, shape, sizeof shape);
 
-    if (st->is_gzip && st->source.size_known) {
+    if (st->is_gzip && st->source.size_known && st->source.size < UINT64_MAX / (2 * DEFLATE_MAX_RATIO)) {
         uint64_t limit = st->source.size * DEFLATE_MAX_RATIO + DEFLATE_SLACK_BYTES;
         if (payload > limit)
             return col_fail(err, "%s is shorter than its header claims: the header describes %s "
@@ -462,9 +471,10 @@ int col_idx_read(const char *path, col_idx *out, col_error *err)
     int rc = read_header(&st, out, &payload, err);
     if (rc == 0) {
         uint64_t header_bytes = 4 + 4 * (uint64_t)out->n_dims;
-        if (!st.is_gzip && st.source.size_known)
-            rc = read_raw_payload(&st, out, payload, header_bytes, err);
-        else
+        rc = check_stored_size(&st, out, payload, header_bytes, err);
+        if (rc == 0 && !st.is_gzip && st.source.file && st.source.size_known)
+            rc = read_exact_payload(&st, out, payload, err);
+        else if (rc == 0)
             rc = read_growing_payload(&st, out, payload, err);
     }
     if (rc == 0)
