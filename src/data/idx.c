@@ -25,9 +25,9 @@
 #define GZIP_MAGIC_0 0x1f
 #define GZIP_MAGIC_1 0x8b
 
-/* Deflate cannot compress better than about 1032:1 (RFC 1951 limits: one 258-byte match per
- * 2 bits at best), so the payload of n compressed bytes is at most n * 1032 plus slack for
- * the gzip header and trailer. */
+/* Deflate cannot compress better than 1032:1, because a match covers at most 258 bytes and
+ * costs at least 2 bits (a length code and a distance code). So n compressed bytes inflate
+ * to at most n * 1032 bytes, plus slack for the gzip header and trailer. */
 #define DEFLATE_MAX_RATIO 1032u
 #define DEFLATE_SLACK_BYTES 4096u
 
