@@ -147,7 +147,7 @@ static int check_range(const config_setting_t *s, const key_spec *spec, const ch
     double v = number_of(s);
     if (v < spec->min || v > spec->max) {
         setting_path(s, key, sizeof key);
-        return col_fail(err, "%s: %s = %g is out of range; use a value from %g to %g",
+        return col_fail(err, "%s: %s = %.15g is out of range; use a value from %.15g to %.15g",
                         where(s, path, at, sizeof at), key, v, spec->min, spec->max);
     }
     return 0;
