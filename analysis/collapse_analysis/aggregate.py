@@ -22,6 +22,11 @@ class SeriesInfo:
     name: str
     label: str        # axis label, with unit
     description: str  # one sentence for CSV/HDF5 readers
+    bounds: tuple = (None, None)  # range the quantity can take, for drawing intervals
+
+
+UNIT = (0.0, 1.0)
+NONNEGATIVE = (0.0, None)
 
 
 def _scalar(name):
@@ -48,49 +53,53 @@ def _first_row(values):
 
 SERIES = (
     (SeriesInfo("test_accuracy", "real-test accuracy",
-                "accuracy of the generation-g classifier on the real test set"), _scalar("test_accuracy")),
+                "accuracy of the generation-g classifier on the real test set", UNIT), _scalar("test_accuracy")),
     (SeriesInfo("test_loss", "real-test loss (cross-entropy)",
-                "mean cross-entropy of the generation-g classifier on the real test set"), _scalar("test_loss")),
+                "mean cross-entropy of the generation-g classifier on the real test set", NONNEGATIVE),
+     _scalar("test_loss")),
     (SeriesInfo("class_entropy", "class entropy (nats)",
-                "entropy of the labels the generation-g classifier gives D_{g+1}"), _scalar("class_entropy")),
+                "entropy of the labels the generation-g classifier gives D_{g+1}", NONNEGATIVE),
+     _scalar("class_entropy")),
     (SeriesInfo("judge_entropy", "judge entropy (nats)",
-                "entropy of the labels the generation-0 classifier (the judge) gives D_{g+1}"),
+                "entropy of the labels the generation-0 classifier (the judge) gives D_{g+1}", NONNEGATIVE),
      _scalar("judge_entropy")),
     (SeriesInfo("judge_top_share", "largest judge class share",
-                "share of D_{g+1} in the judge's most frequent class (any class, per member)"), _top_share),
+                "share of D_{g+1} in the judge's most frequent class (any class, per member)", UNIT), _top_share),
     (SeriesInfo("pixel_mean", "pixel mean (pixel units)",
                 "mean pixel value of D_{g+1} in [0,1] pixel units, before clipping"), _scalar("pixel_mean")),
     (SeriesInfo("pixel_std", "pixel std (pixel units)",
-                "pixel standard deviation of D_{g+1} in [0,1] pixel units, before clipping"), _scalar("pixel_std")),
+                "pixel standard deviation of D_{g+1} in [0,1] pixel units, before clipping", NONNEGATIVE),
+     _scalar("pixel_std")),
     (SeriesInfo("pixel_clipped_fraction", "clipped pixel share",
-                "share of D_{g+1} pixels outside [0,1]"), _scalar("pixel_clipped_fraction")),
+                "share of D_{g+1} pixels outside [0,1]", UNIT), _scalar("pixel_clipped_fraction")),
     (SeriesInfo("latent_spread", "latent spread",
-                "per-dimension std of the generation-0 encoder means of D_{g+1}, averaged over dimensions"),
+                "per-dimension std of the generation-0 encoder means of D_{g+1}, averaged over dimensions", NONNEGATIVE),
      _scalar("latent_spread")),
     (SeriesInfo("frechet_distance", "Frechet distance",
-                "Frechet distance between the real test set and D_{g+1} in the judge's last hidden layer"),
+                "Frechet distance between the real test set and D_{g+1} in the judge's last hidden layer", NONNEGATIVE),
      _scalar("frechet_distance")),
     (SeriesInfo("vae_loss_final", "VAE loss per sample (last epoch)",
-                "VAE loss (reconstruction + KL) per sample in the last epoch of generation g"), _final("vae_loss")),
+                "VAE loss (reconstruction + KL) per sample in the last epoch of generation g", NONNEGATIVE),
+     _final("vae_loss")),
     (SeriesInfo("vae_recon_final", "VAE reconstruction loss (last epoch)",
-                "reconstruction term of the VAE loss per sample, last epoch"), _final("vae_recon")),
+                "reconstruction term of the VAE loss per sample, last epoch", NONNEGATIVE), _final("vae_recon")),
     (SeriesInfo("vae_kl_final", "VAE KL term (last epoch)",
-                "KL term of the VAE loss per sample, last epoch"), _final("vae_kl")),
+                "KL term of the VAE loss per sample, last epoch", NONNEGATIVE), _final("vae_kl")),
     (SeriesInfo("classifier_loss_final", "classifier training loss (last epoch)",
-                "classifier cross-entropy per sample on D_g in the last epoch"), _final("classifier_loss")),
+                "classifier cross-entropy per sample on D_g in the last epoch", NONNEGATIVE), _final("classifier_loss")),
     (SeriesInfo("classifier_train_accuracy_final", "classifier training accuracy (last epoch)",
-                "classifier accuracy on D_g during the last epoch"), _final("classifier_train_accuracy")),
+                "classifier accuracy on D_g during the last epoch", UNIT), _final("classifier_train_accuracy")),
     (SeriesInfo("eval_accuracy_offdiag", "mean off-diagonal accuracy",
                 "mean accuracy of the classifiers of generations 0..g-1 on D_{g+1} (column g of the "
-                "accuracy matrix without its diagonal); undefined at g = 0"),
+                "accuracy matrix without its diagonal); undefined at g = 0", UNIT),
      lambda generation: _offdiagonal_mean(generation.eval_accuracy)),
     (SeriesInfo("eval_loss_offdiag", "mean off-diagonal loss",
-                "mean loss of the classifiers of generations 0..g-1 on D_{g+1}; undefined at g = 0"),
+                "mean loss of the classifiers of generations 0..g-1 on D_{g+1}; undefined at g = 0", NONNEGATIVE),
      lambda generation: _offdiagonal_mean(generation.eval_loss)),
     (SeriesInfo("eval_accuracy_gen0", "generation-0 classifier accuracy",
-                "accuracy of the generation-0 classifier on D_{g+1}; undefined at g = 0 (the diagonal)"),
+                "accuracy of the generation-0 classifier on D_{g+1}; undefined at g = 0 (the diagonal)", UNIT),
      lambda generation: _first_row(generation.eval_accuracy)),
-    (SeriesInfo("seconds", "wall time (s)", "wall time of generation g"), _scalar("seconds")),
+    (SeriesInfo("seconds", "wall time (s)", "wall time of generation g", NONNEGATIVE), _scalar("seconds")),
 )
 SERIES_INFO = {info.name: info for info, _ in SERIES}
 
@@ -132,14 +141,18 @@ class GroupSummary:
         return int(np.nanargmax(self.judge_share["mean"][generation]))
 
 
-def _member_settings(member):
+def _member_settings(member, from_attribute):
+    """Return a member's flat settings: the member_settings attribute if `from_attribute`,
+    else its entry of the configuration text."""
     try:
+        if from_attribute:
+            return settings_module.parse_member_settings(member.member_settings)
         return settings_module.member_settings(member.config_text, member.dataset)
     except settings_module.SettingsError as error:
-        log.warning("%s: configuration text is not valid libconfig (%s); comparing it as a whole",
-                    member.path, error)
-        digest = hashlib.sha1(member.config_text.encode("utf-8")).hexdigest()[:8]
-        return {"config-sha1": digest}
+        log.warning("%s: cannot parse the settings of member %s (%s); comparing the text as a whole",
+                    member.path, member.name, error)
+        text = member.member_settings if from_attribute else member.config_text
+        return {"settings-sha1": hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]}
 
 
 def _slug(text):
@@ -150,7 +163,6 @@ def group_members(members, ignored_settings=settings_module.DEFAULT_IGNORED_SETT
     """Split members into groups by data set, then by every setting that differs between
     members of the same data set (settings that differ only between data sets, such as
     the classifier type of EMNIST, are implied by the data set)."""
-    parsed = {member.name: _member_settings(member) for member in members}
     by_dataset = {}
     for member in members:
         by_dataset.setdefault(member.dataset, []).append(member)
@@ -158,8 +170,11 @@ def group_members(members, ignored_settings=settings_module.DEFAULT_IGNORED_SETT
     groups = []
     for dataset in sorted(by_dataset):
         dataset_members = by_dataset[dataset]
-        keys = settings_module.distinguishing_settings(
-            {member.name: parsed[member.name] for member in dataset_members}, ignored_settings)
+        # The program's own resolved settings when every member has them (checkpoints of
+        # older versions lack the attribute), else each member's entry of the config text.
+        from_attribute = all(member.member_settings for member in dataset_members)
+        parsed = {member.name: _member_settings(member, from_attribute) for member in dataset_members}
+        keys = settings_module.distinguishing_settings(parsed, ignored_settings)
         by_key = {}
         for member in dataset_members:
             values = tuple((key, parsed[member.name].get(key, "(unset)")) for key in keys)

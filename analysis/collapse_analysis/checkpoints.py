@@ -66,6 +66,7 @@ class Member:
     data_mean: float
     data_std: float
     config_text: str
+    member_settings: str  # "key = value" lines the program resolved for this member, or ""
     software_version: str
     generations: list  # Generation, indices 0..k in order
 
@@ -130,6 +131,7 @@ def _read_header(handle, path):
         "data_mean": float(_attribute(handle, "data_mean", path)),
         "data_std": float(_attribute(handle, "data_std", path)),
         "config": _text(handle.attrs.get("config", "")),
+        "member_settings": _text(handle.attrs.get("member_settings", "")),
         "software_version": _text(handle.attrs.get("software_version", "")),
     }
 
@@ -256,7 +258,8 @@ def read_member(member_dir):
         name=name, path=member_dir, dataset=header["dataset"], seed=header["seed"],
         n_classes=header["n_classes"], class_names=header["class_names"],
         data_mean=header["data_mean"], data_std=header["data_std"],
-        config_text=config_text, software_version=header["software_version"],
+        config_text=config_text, member_settings=header["member_settings"],
+        software_version=header["software_version"],
         generations=generations)
 
 

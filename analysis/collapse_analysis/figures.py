@@ -51,8 +51,15 @@ def _integer_generation_axis(ax):
 
 
 def _draw_series(ax, summaries, name, with_labels=True):
+    """Draw each group's mean with its confidence band. Bands are clipped to the range the
+    quantity can take (an accuracy stays in [0, 1]); summary.h5 and the CSV files keep the
+    unclipped interval."""
+    low_bound, high_bound = SERIES_INFO[name].bounds
     for index, summary in enumerate(summaries):
-        statistics = summary.series[name]
+        statistics = dict(summary.series[name])
+        if low_bound is not None or high_bound is not None:
+            statistics["ci_low"] = np.clip(statistics["ci_low"], low_bound, high_bound)
+            statistics["ci_high"] = np.clip(statistics["ci_high"], low_bound, high_bound)
         color = _group_color(index)
         x = summary.generations
         mean = statistics["mean"]
@@ -255,7 +262,7 @@ def plot_pixel_histogram(summary, path):
 def plot_sample_overview(member, grids, path, max_panels=6):
     """Show the sample grids of up to `max_panels` generations, first and last included."""
     picks = sorted({int(round(i)) for i in np.linspace(0, len(grids) - 1, min(max_panels, len(grids)))})
-    columns = min(3, len(picks))
+    columns = 2 if len(picks) == 4 else min(3, len(picks))
     rows = math.ceil(len(picks) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 3.5 * rows + 0.4), squeeze=False)
     for ax, pick in zip(axes.flat, picks):

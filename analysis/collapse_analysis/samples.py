@@ -11,7 +11,7 @@ from .checkpoints import CheckpointError, read_sample_images
 log = logging.getLogger("collapse_analysis")
 
 GAP = 2            # pixels between images in a grid
-GAP_VALUE = 0.5    # grey level of the gaps, in [0,1]
+GAP_VALUE = 1.0    # grey level of the gaps, in [0,1]: white, against the black backgrounds
 SCALE = 2          # nearest-neighbour upscaling of the grids
 BAND = 28          # height of the caption band above a grid, in output pixels
 

@@ -203,6 +203,19 @@ def member_settings(text, dataset):
     return settings
 
 
+def parse_member_settings(text):
+    """Parse the "key = value" lines of a checkpoint's member_settings attribute."""
+    settings = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, separator, value = line.partition("=")
+        if not separator or not key.strip():
+            raise SettingsError(f"line {number} of member_settings is not 'key = value': {line!r}")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
 def _is_ignored(key, patterns):
     last = key.rsplit(".", 1)[-1]
     for pattern in patterns:

@@ -26,9 +26,21 @@ def config_text(dataset="mnist", seeds=(1, 2, 3), generations=4, reset_vae=False
     )
 
 
+def member_settings_text(dataset="mnist", seed=1, reset_vae=False):
+    """Return a member_settings attribute in the layout `collapse` writes ("key = value" lines)."""
+    return (f"dataset = {dataset}\nkind = {dataset}\nsplit = \nseed = {seed}\nn_classes = 0\n"
+            "max_train = 2000\nmean = nan\nstd = nan\nsamples = 80\nbatch_size = 128\n"
+            f"vae.hidden = 128 128\nvae.latent = 20\nvae.epochs = 2\nvae.reset = {int(reset_vae)}\n"
+            "classifier.type = mlp\nclassifier.channels =\nclassifier.hidden = 256 256\n")
+
+
 def write_checkpoint(out_dir, dataset, seed, generation, n_classes=10, n_images=80,
-                     config=None, rng=None, vae_epochs=3, classifier_epochs=2):
-    """Write OUT/<dataset>-s<seed>/gen-NNN.h5 and return its path."""
+                     config=None, member_settings=None, rng=None, vae_epochs=3, classifier_epochs=2):
+    """Write OUT/<dataset>-s<seed>/gen-NNN.h5 and return its path.
+
+    The member_settings attribute is written only when given, as in checkpoints of
+    program versions before it existed; grouping then falls back to `config`.
+    """
     if rng is None:
         rng = np.random.default_rng([zlib.crc32(dataset.encode()), seed, generation])
     member = f"{dataset}-s{seed}"
@@ -48,6 +60,8 @@ def write_checkpoint(out_dir, dataset, seed, generation, n_classes=10, n_images=
         handle.attrs["generation"] = np.int32(g)
         handle.attrs["n_ranks"] = np.int32(1)
         handle.attrs["config"] = config if config is not None else config_text(dataset)
+        if member_settings is not None:
+            handle.attrs["member_settings"] = member_settings
         handle.attrs["rng_key"] = np.array([seed, 12345], dtype=np.uint32)
         handle.attrs["data_mean"] = MNIST_MEAN
         handle.attrs["data_std"] = MNIST_STD

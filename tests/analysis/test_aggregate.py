@@ -159,6 +159,24 @@ class GroupingTest(AggregateTestCase):
         self.assertEqual(summaries[1].group.label, "mnist (vae.reset = true)")
         self.assertEqual(summaries[1].group.name, "mnist_reset-true")
 
+    def test_member_settings_attribute_splits_group(self):
+        config = synthetic.config_text("mnist", (1, 2, 3), 2)
+        for seed, reset in ((1, False), (2, True), (3, True)):
+            for g in range(2):
+                synthetic.write_checkpoint(self.out, "mnist", seed, g, config=config,
+                                           member_settings=synthetic.member_settings_text("mnist", seed, reset))
+        summaries = self.summarize_run()
+        self.assertEqual([s.group.settings for s in summaries], [{"vae.reset": "0"}, {"vae.reset": "1"}])
+        self.assertEqual([[m.seed for m in s.group.members] for s in summaries], [[1], [2, 3]])
+
+    def test_member_settings_differing_only_in_seed(self):
+        for seed in (1, 2):
+            synthetic.write_checkpoint(self.out, "mnist", seed, 0,
+                                       member_settings=synthetic.member_settings_text("mnist", seed))
+        (summary,) = self.summarize_run()
+        self.assertEqual(summary.group.settings, {})
+        self.assertEqual(summary.group.name, "mnist")
+
     def test_unparsable_config_compared_whole(self):
         for seed, config in ((1, "not libconfig {"), (2, "not libconfig {"), (3, "other text ;;")):
             synthetic.write_checkpoint(self.out, "mnist", seed, 0, config=config)

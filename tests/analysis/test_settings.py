@@ -2,7 +2,8 @@
 
 import unittest
 
-from collapse_analysis.settings import SettingsError, distinguishing_settings, member_settings, parse_settings
+from collapse_analysis.settings import (SettingsError, distinguishing_settings, member_settings,
+                                        parse_member_settings, parse_settings)
 
 
 class ParseSettingsTest(unittest.TestCase):
@@ -78,6 +79,17 @@ class MemberSettingsTest(unittest.TestCase):
         moved = self.TEXT.replace('dir = "data/mnist"', 'dir = "/scratch/mnist"')
         members = {"mnist-s1": member_settings(self.TEXT, "mnist"), "mnist-s3": member_settings(moved, "mnist")}
         self.assertEqual(distinguishing_settings(members), [])
+
+
+class MemberSettingsAttributeTest(unittest.TestCase):
+    def test_key_value_lines(self):
+        settings = parse_member_settings("dataset = mnist\nseed = 3\nclassifier.channels =\nvae.hidden = 128 128\n")
+        self.assertEqual(settings, {"dataset": "mnist", "seed": "3", "classifier.channels": "",
+                                    "vae.hidden": "128 128"})
+
+    def test_line_without_separator_raises(self):
+        with self.assertRaises(SettingsError):
+            parse_member_settings("dataset = mnist\ngarbage\n")
 
 
 class DistinguishingSettingsTest(unittest.TestCase):
