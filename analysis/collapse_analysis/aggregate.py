@@ -43,7 +43,7 @@ def _top_share(generation):
 
 
 def _offdiagonal_mean(values):
-    # values[r] is classifier r on D_{g+1}; the last entry (r = g) is the diagonal.
+    # values[r] is classifier r on D_{g+1}, so the last entry (r = g) is the diagonal.
     return float(np.mean(values[:-1])) if values.size > 1 else np.nan
 
 
@@ -137,7 +137,7 @@ class GroupSummary:
         return len(self.generations)
 
     def top_class(self, generation):
-        """Index of the class with the largest mean judge share at a generation."""
+        """Return the index of the class with the largest mean judge share at a generation."""
         return int(np.nanargmax(self.judge_share["mean"][generation]))
 
 
@@ -161,8 +161,8 @@ def _slug(text):
 
 def group_members(members, ignored_settings=settings_module.DEFAULT_IGNORED_SETTINGS):
     """Split members into groups by data set, then by every setting that differs between
-    members of the same data set (settings that differ only between data sets, such as
-    the classifier type of EMNIST, are implied by the data set)."""
+    members of the same data set. Settings that differ only between data sets, such as
+    the classifier type of EMNIST, are implied by the data set."""
     by_dataset = {}
     for member in members:
         by_dataset.setdefault(member.dataset, []).append(member)
@@ -219,7 +219,7 @@ def _with_values(values):
 
 
 def aggregate_group(group):
-    """Aggregate a group's members per generation; a generation counts the members that have it."""
+    """Aggregate a group's members per generation, each over the members that completed it."""
     n_members = len(group.members)
     n_generations = max(member.n_generations for member in group.members)
     n_classes = len(group.class_names)

@@ -29,7 +29,7 @@ def _parse_arguments(argv):
         prog="collapse-report",
         description="Aggregate the checkpoints of a collapse run across seeds and write "
                     "summary.h5, CSV tables, PNG figures, a GIF and report.md.")
-    parser.add_argument("out_dir", metavar="OUT", help="output folder of 'collapse run' (holds <member>/gen-NNN.h5)")
+    parser.add_argument("out_dir", metavar="OUT", help="output folder of 'collapse run', containing <member>/gen-NNN.h5")
     parser.add_argument("--report-dir", metavar="DIR", help="where to write the report (default: OUT/report)")
     parser.add_argument("--samples", type=int, default=64, metavar="N",
                         help="generated images per sample grid, 0 for no sample figures (default: 64, an 8x8 grid)")

@@ -16,7 +16,7 @@ from .aggregate import SERIES_INFO  # noqa: E402
 DPI = 110
 GROUP_COLORS = plt.get_cmap("tab10").colors
 
-# Series shown as separate figures, with the file name and a reference line if any.
+# Series drawn as separate figures, each written to <name>.png.
 MAIN_SERIES = ("test_accuracy", "class_entropy", "pixel_mean", "frechet_distance")
 # Series in the overview panel grid.
 OVERVIEW_SERIES = (
@@ -149,7 +149,7 @@ def plot_matrix(summary, kind, path):
     mean = statistics["mean"]
     size = mean.shape[0]
     off_diagonal = np.triu(np.ones((size, size), dtype=bool), k=1) & np.isfinite(mean)
-    shown = np.where(off_diagonal, mean, np.nan)
+    off_diagonal_mean = np.where(off_diagonal, mean, np.nan)
 
     side = min(11.0, 3.2 + 0.42 * size)
     fig, ax = plt.subplots(figsize=(side + 1.4, side), layout="constrained")
@@ -157,10 +157,10 @@ def plot_matrix(summary, kind, path):
         cmap, vmin, vmax = plt.get_cmap("viridis").copy(), 0.0, 1.0
     else:
         cmap = plt.get_cmap("magma_r").copy()
-        finite = shown[np.isfinite(shown)]
+        finite = off_diagonal_mean[np.isfinite(off_diagonal_mean)]
         vmin, vmax = 0.0, (float(finite.max()) if finite.size else 1.0)
     cmap.set_bad("white")
-    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=vmin, vmax=vmax,
+    image = ax.imshow(np.ma.masked_invalid(off_diagonal_mean), cmap=cmap, vmin=vmin, vmax=vmax,
                       interpolation="nearest")
 
     for c in range(size):
@@ -169,8 +169,8 @@ def plot_matrix(summary, kind, path):
     if size <= 16:
         for r in range(size):
             for c in range(r + 1, size):
-                if np.isfinite(shown[r, c]):
-                    value = shown[r, c]
+                if np.isfinite(off_diagonal_mean[r, c]):
+                    value = off_diagonal_mean[r, c]
                     dark = (value - vmin) / max(vmax - vmin, 1e-12)
                     light_text = dark < 0.55 if kind == "accuracy" else dark > 0.45
                     ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7,
@@ -184,7 +184,12 @@ def plot_matrix(summary, kind, path):
     ax.set_xlabel("data generation c (samples D_{c+1} of the generation-c VAE)")
     ax.set_ylabel("classifier generation r")
     n_low, n_high = int(summary.n_seeds.min()), int(summary.n_seeds.max())
-    seeds = f"{n_low}-{n_high} seeds" if n_low != n_high else ("1 seed" if n_high == 1 else f"{n_high} seeds")
+    if n_low != n_high:
+        seeds = f"{n_low}-{n_high} seeds"
+    elif n_high == 1:
+        seeds = "1 seed"
+    else:
+        seeds = f"{n_high} seeds"
     ax.set_title(f"{kind} of classifier r on data c, mean of {seeds}: {summary.group.label}\n"
                  "hatched diagonal: a classifier on the data it labelled itself (excluded)",
                  fontsize=9)

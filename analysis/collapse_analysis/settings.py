@@ -20,10 +20,10 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-# Settings that differ between members of one experiment without defining a condition:
-# the seed list, the member's data set name (already part of every group key), where files
-# go, parallel layout, and the generation count (a longer run repeats a shorter one's
-# generations exactly).
+# Settings that differ between members of one experiment without defining a condition.
+# These are the seeds, the data set name (already part of every group key), file locations
+# and the parallel layout. The generation count is one too, because a longer run repeats a
+# shorter one's generations exactly.
 DEFAULT_IGNORED_SETTINGS = (
     "*seed*",
     "*generations",
@@ -179,8 +179,8 @@ def parse_settings(text):
     return flatten(parse_tree(text))
 
 
-# Keys of a `datasets` entry that override the root setting of the same name (see
-# read_member_settings in src/io/config.c); the entry's other keys describe the data set.
+# Keys of a `datasets` entry that override the root setting of the same name, as
+# read_member_settings in src/io/config.c applies them. The entry's other keys describe the data set.
 DATASET_OVERRIDES = ("generations", "samples", "batch_size", "vae", "classifier")
 
 

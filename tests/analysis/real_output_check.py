@@ -2,11 +2,11 @@
 """Check collapse-report on real output of `collapse run`.
 
 The output folder comes from --input DIR or the environment variable
-COLLAPSE_ANALYSIS_INPUT (set by the end-to-end test fixture that runs the program). The
-check runs collapse-report on it and compares the report's numbers with values computed
-here directly from the checkpoints, checks that the checkpoints agree with themselves
-(entropies, histograms and pixel statistics against the stored images and labels), and
-that every figure is a valid image.
+COLLAPSE_ANALYSIS_INPUT, which the end-to-end test fixture that runs the program sets.
+The check runs collapse-report on it and compares the report's numbers with values
+computed here directly from the checkpoints. It also checks each checkpoint's entropies,
+histograms and pixel statistics against its stored images and labels, and opens every
+figure as an image.
 
     real_output_check.py [--input DIR] [--report-dir DIR] [unittest options]
 """
