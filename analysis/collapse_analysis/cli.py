@@ -64,8 +64,9 @@ def main(argv=None):
     groups = group_members(members, DEFAULT_IGNORED_SETTINGS + tuple(arguments.ignore_setting))
     summaries = [aggregate_group(group) for group in groups]
     for summary in summaries:
-        log.info("group %s: %d members, generations 0..%d, seeds per generation %s",
-                 summary.group.label, len(summary.group.members), summary.n_generations - 1,
+        count = len(summary.group.members)
+        log.info("group %s: %d member%s, generations 0..%d, seeds per generation %s",
+                 summary.group.label, count, "" if count == 1 else "s", summary.n_generations - 1,
                  " ".join(str(n) for n in summary.n_seeds))
 
     try:
