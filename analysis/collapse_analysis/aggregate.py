@@ -138,7 +138,8 @@ class GroupSummary:
 
     def top_class(self, generation):
         """Return the index of the class with the largest mean judge share at a generation."""
-        return int(np.nanargmax(self.judge_share["mean"][generation]))
+        shares = self.judge_share["mean"][generation]
+        return int(np.argmax(np.nan_to_num(shares, nan=-1.0)))
 
 
 def _member_settings(member, from_attribute):

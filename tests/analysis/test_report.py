@@ -166,6 +166,14 @@ class RobustnessTest(ReportTestCase):
         self.assertIn("## Warnings", text)
         self.assertIn(broken, text)
 
+    def test_unwritable_report_folder_fails(self):
+        synthetic.write_run(self.out, seeds=(1,), generations=1)
+        blocker = os.path.join(self.out, "file")
+        open(blocker, "w").close()
+        result = run_report(self.out, "--report-dir", os.path.join(blocker, "report"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot write the report", result.stderr)
+
     def test_single_seed_has_no_interval(self):
         synthetic.write_run(self.out, seeds=(4,), generations=3)
         result = run_report(self.out, "--report-dir", os.path.join(self.out, "elsewhere"))
