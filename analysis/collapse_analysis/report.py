@@ -69,6 +69,10 @@ def _key_table(summary):
     return lines
 
 
+def _count(number, noun):
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _relative(path, report_dir):
     return os.path.relpath(path, report_dir).replace(os.sep, "/")
 
@@ -155,8 +159,9 @@ def _write_sample_figures(summary, report_dir, sample_count):
 def _report_text(members, summaries, source_dir, warnings, figure_lines):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Model collapse report", "",
-             f"Source: `{os.path.abspath(source_dir)}`, read {now}: {len(members)} members in "
-             f"{len(summaries)} groups. Each generation is aggregated over the members that completed it.",
+             f"Source: `{os.path.abspath(source_dir)}`, read {now}: {_count(len(members), 'member')} in "
+             f"{_count(len(summaries), 'group')}. Each generation is aggregated over the members that "
+             "completed it.",
              "", "## Groups", "",
              "| group | distinguishing settings | members | complete generations |", "|---|---|---|---|"]
     for summary in summaries:
