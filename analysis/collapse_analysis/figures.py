@@ -41,11 +41,13 @@ def _group_color(index):
     return GROUP_COLORS[index % len(GROUP_COLORS)]
 
 
-def _integer_generation_axis(ax):
-    low, high = ax.get_xlim()
-    if high - low < 2:  # one generation: widen, or the locator falls back to fractional ticks
-        centre = round((low + high) / 2)
-        ax.set_xlim(centre - 1, centre + 1)
+def _integer_generation_axis(ax, last_generation):
+    """Span generations 0..last_generation on the x axis with integer ticks."""
+    if last_generation == 0:  # one generation: widen, or the locator falls back to fractional ticks
+        ax.set_xlim(-1, 1)
+    else:
+        margin = 0.03 * last_generation
+        ax.set_xlim(-margin, last_generation + margin)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("generation g")
 
@@ -78,26 +80,29 @@ def _draw_series(ax, summaries, name, with_labels=True):
                             yerr=[mean[single] - statistics["ci_low"][single],
                                   statistics["ci_high"][single] - mean[single]],
                             fmt="none", ecolor=color, alpha=0.6, capsize=3)
-    _integer_generation_axis(ax)
+    _integer_generation_axis(ax, max(summary.n_generations for summary in summaries) - 1)
     ax.grid(True, alpha=0.3)
 
 
 def _reference_lines(ax, summaries, name):
-    """Draw the value a healthy run would keep: uniform class entropy, the real pixel mean."""
-    drawn = set()
-    for summary in summaries:
+    """Draw the value a healthy run would keep: uniform class entropy, the real pixel mean.
+
+    A line that belongs to one group takes that group's colour; a line shared by several
+    groups (the same class count) is grey.
+    """
+    lines = {}  # (value, text) -> indices of the groups it belongs to
+    for index, summary in enumerate(summaries):
         if name in ("class_entropy", "judge_entropy"):
-            value = math.log(len(summary.group.class_names))
-            text = f"uniform over {len(summary.group.class_names)} classes (ln C)"
+            n_classes = len(summary.group.class_names)
+            key = (math.log(n_classes), f"uniform over {n_classes} classes (ln C)")
         elif name == "pixel_mean":
-            value = summary.group.members[0].data_mean
-            text = f"{summary.group.dataset} normalization mean"
+            key = (summary.group.members[0].data_mean, f"{summary.group.label} normalization mean")
         else:
             return
-        if (value, text) in drawn:
-            continue
-        drawn.add((value, text))
-        ax.axhline(value, color="grey", linestyle="--", linewidth=1, label=text)
+        lines.setdefault(key, []).append(index)
+    for (value, text), indices in lines.items():
+        color = _group_color(indices[0]) if len(indices) == 1 else "grey"
+        ax.axhline(value, color=color, linestyle="--", linewidth=1, alpha=0.8, label=text)
 
 
 def plot_series(summaries, name, path):
@@ -217,7 +222,6 @@ def plot_class_shares(summary, path):
     fig, ax = plt.subplots(figsize=(8.5 if len(names) <= 20 else 10.5, 4.8), layout="constrained")
     if len(x) > 1:
         ax.stackplot(x, shares.T, colors=colors, labels=names, linewidth=0.3, edgecolor="white")
-        ax.set_xlim(x[0], x[-1])
     else:
         bottom = 0.0
         for share, color, name in zip(shares[0], colors, names):
@@ -231,7 +235,9 @@ def plot_class_shares(summary, path):
             ax.text(x[-1], position, f" {name}", va="center", ha="left", fontsize=8)
     top = summary.top_class(len(x) - 1)
     ax.set_ylim(0, 1)
-    _integer_generation_axis(ax)
+    _integer_generation_axis(ax, x[-1])
+    if len(x) > 1:
+        ax.set_xlim(x[0], x[-1])  # areas reach the frame; the class labels stand right of it
     ax.set_ylabel("share of D_{g+1} (judge's labels)")
     ax.set_title(f"class shares by the generation-0 classifier, mean over seeds: {summary.group.label}\n"
                  f"largest at generation {x[-1]}: class {names[top]} with {last[top]:.1%} "
@@ -256,7 +262,8 @@ def plot_pixel_histogram(summary, path):
                       extent=(-0.5, len(summary.generations) - 0.5, 0.0, 1.0),
                       norm=LogNorm(vmin=floor, vmax=max(floor * 10, float(positive.max()) if positive.size else 1)))
     fig.colorbar(image, ax=ax).set_label(f"share of pixels per bin ({n_bins} bins, log scale)")
-    _integer_generation_axis(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("generation g")
     ax.set_ylabel("pixel value (clipped to [0,1])")
     ax.set_title(f"pixel-value distribution of D_{{g+1}}, mean over seeds: {summary.group.label}",
                  fontsize=9)
