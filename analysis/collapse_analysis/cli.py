@@ -14,7 +14,7 @@ log = logging.getLogger("collapse_analysis")
 
 
 class _WarningCollector(logging.Handler):
-    """Keeps warning messages for the report's Warnings section."""
+    """Logging handler that collects warning messages for the report's Warnings section."""
 
     def __init__(self):
         super().__init__(level=logging.WARNING)
@@ -44,7 +44,7 @@ def _parse_arguments(argv):
 def main(argv=None):
     arguments = _parse_arguments(argv)
     if arguments.samples < 0:
-        print("collapse-report: error: --samples must be 0 or more", file=sys.stderr)
+        print(f"collapse-report: error: invalid --samples {arguments.samples}: must be 0 or more", file=sys.stderr)
         return 2
 
     console = logging.StreamHandler(sys.stderr)
@@ -73,7 +73,8 @@ def main(argv=None):
         report_path = write_report(members, summaries, arguments.out_dir, report_dir,
                                    collector.messages, sample_count=arguments.samples)
     except OSError as error:
-        log.error("cannot write the report to %s: %s", report_dir, error)
+        log.error("failed to write the report to %s: %s; choose a writable folder with --report-dir",
+                  report_dir, error)
         return 1
     log.info("wrote %s", report_path)
     return 0

@@ -172,7 +172,7 @@ class RobustnessTest(ReportTestCase):
         open(blocker, "w").close()
         result = run_report(self.out, "--report-dir", os.path.join(blocker, "report"))
         self.assertEqual(result.returncode, 1)
-        self.assertIn("cannot write the report", result.stderr)
+        self.assertIn("failed to write the report", result.stderr)
 
     def test_single_seed_has_no_interval(self):
         synthetic.write_run(self.out, seeds=(4,), generations=3)
