@@ -204,6 +204,12 @@ class RobustnessTest(ReportTestCase):
         header = read_csv(os.path.join(self.report, "series_emnist.csv"))[0].keys()
         self.assertIn("judge_share_46_mean", header)
 
+    def test_negative_samples_rejected(self):
+        synthetic.write_run(self.out, seeds=(1,), generations=1)
+        result = run_report(self.out, "--samples", "-1")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("invalid --samples -1", result.stderr)
+
     def test_no_samples_option(self):
         synthetic.write_run(self.out, seeds=(1,), generations=2)
         result = run_report(self.out, "--samples", "0")
