@@ -130,7 +130,7 @@ static void test_shipped_configs_load(void **state)
 {
     (void)state;
     /* every configuration under config/ must pass validation */
-    static const char *names[] = {"smoke.cfg", "mnist.cfg", "demo.cfg"};
+    static const char *names[] = {"smoke.cfg", "mnist.cfg", "demo.cfg", "emnist.cfg", "ensemble.cfg", "ensemble-smoke.cfg"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/config/%s", COLLAPSE_SOURCE_DIR, names[i]);
