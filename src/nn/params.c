@@ -94,9 +94,13 @@ void col_adam_step(col_params *p, float learning_rate, float beta1, float beta2,
 
 int col_all_finite(const float *x, size_t n)
 {
-    /* x - x is 0 for finite x and NaN for Inf or NaN; summing keeps the loop branch-free */
-    float acc = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        acc += x[i] - x[i];
-    return acc == 0.0f;
+    /* a float is Inf or NaN exactly when its exponent bits are all ones; testing the bits
+       with integer operations lets the loop vectorize */
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    return bad == 0;
 }
