@@ -409,6 +409,59 @@ int col_checkpoint_read_generated(const char *path, float *images, int32_t *labe
     return rc;
 }
 
+/* Reads a float data set whole and checks that every value is finite; -1 if unreadable. */
+static int dataset_finite(hid_t loc, const char *name)
+{
+    hid_t set = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (set < 0)
+        return -1;
+    hid_t space = H5Dget_space(set);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    int rc = -1;
+    if (n >= 0) {
+        float *values = col_malloc(sizeof(float) * (size_t)(n ? n : 1), "checkpoint values");
+        if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) >= 0)
+            rc = col_all_finite(values, (size_t)n) ? 1 : 0;
+        free(values);
+    }
+    H5Sclose(space);
+    H5Dclose(set);
+    return rc;
+}
+
+typedef struct finite_scan {
+    const char *bad;     /* first non-finite or unreadable data set, or NULL */
+    char name[256];
+} finite_scan;
+
+static herr_t check_member_finite(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    finite_scan *scan = data;
+    if (dataset_finite(group, name) != 1) {
+        snprintf(scan->name, sizeof scan->name, "%s", name);
+        scan->bad = scan->name;
+        return 1; /* stop iterating */
+    }
+    return 0;
+}
+
+/* Checks every data set in group path; fills where with the first bad one. */
+static int group_finite(hid_t file, const char *path, char *where, size_t size)
+{
+    hid_t group = H5Gopen2(file, path, H5P_DEFAULT);
+    if (group < 0) {
+        snprintf(where, size, "%s", path);
+        return 0;
+    }
+    finite_scan scan = {0};
+    H5Literate(group, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, check_member_finite, &scan);
+    H5Gclose(group);
+    if (scan.bad)
+        snprintf(where, size, "%s/%s", path, scan.bad);
+    return scan.bad == NULL;
+}
+
 /* 1 if every link along an absolute path exists (H5Lexists needs each parent to exist). */
 static int object_exists(hid_t file, const char *path)
 {
@@ -456,6 +509,16 @@ int col_checkpoint_validate(const char *path, col_checkpoint_info *info, col_err
         for (size_t i = 0; i < sizeof required / sizeof required[0] && rc == 0; i++)
             if (!object_exists(file, required[i]))
                 rc = col_fail(err, "%s: %s is missing (incomplete checkpoint)", path, required[i]);
+    }
+    /* every parameter, moment and generated image must be finite */
+    if (rc == 0) {
+        static const char *groups[] = {"/vae/params", "/vae/adam/m", "/vae/adam/v", "/classifier/params"};
+        char where[512];
+        for (size_t i = 0; i < sizeof groups / sizeof groups[0] && rc == 0; i++)
+            if (!group_finite(file, groups[i], where, sizeof where))
+                rc = col_fail(err, "%s: %s contains NaN or Inf or cannot be read", path, where);
+        if (rc == 0 && dataset_finite(file, "/generated/images") != 1)
+            rc = col_fail(err, "%s: /generated/images contains NaN or Inf or cannot be read", path);
     }
     if (rc == 0) {
         hid_t set = H5Dopen2(file, "/generated/images", H5P_DEFAULT);

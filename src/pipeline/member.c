@@ -349,6 +349,21 @@ static int write_checkpoint(member_run *r, int generation, const char *settings,
     return 0;
 }
 
+/* Replaces config.cfg, the effective configuration, once the run is known to proceed. */
+static int write_config_copy(const member_run *r, col_error *err)
+{
+    char path[2 * COL_PATH_MAX], tmp[2 * COL_PATH_MAX + 8];
+    snprintf(path, sizeof path, "%.*s/config.cfg", (int)sizeof r->dir, r->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fputs(r->cfg->text, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        return col_fail(err, "cannot write %s: %s", path, strerror(saved));
+    }
+    return 0;
+}
+
 /* Saves the in-progress state on the first rank; every rank learns whether it worked. */
 static int save_progress(member_run *r, int generation, int phase, int epochs_done, const char *settings,
                          col_error *err)
@@ -405,7 +420,7 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
     int scan_failed = 0;
     if (dist->rank == 0) {
         last = scan_checkpoints(r, settings, err);
-        scan_failed = last == -2;
+        scan_failed = last == -2 || (last != -2 && write_config_copy(r, err) != 0);
     }
     if (group_failed(r, scan_failed, err)) {
         teardown(r);

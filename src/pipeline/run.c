@@ -42,10 +42,10 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-/* Creates the member folder and proves that it takes an HDF5 file; writes config.cfg. */
-static int prepare_output(const char *output, const col_member *m, const char *config_text, col_error *err)
+/* Creates the member folder and proves that it takes an HDF5 file. */
+static int prepare_output(const char *output, const col_member *m, col_error *err)
 {
-    char dir[COL_PATH_MAX + 200], path[COL_PATH_MAX + 300], tmp[COL_PATH_MAX + 310];
+    char dir[COL_PATH_MAX + 200], path[COL_PATH_MAX + 300];
     snprintf(dir, sizeof dir, "%s/%s", output, m->name);
     if (make_dirs(dir) != 0)
         return col_fail(err, "cannot create output folder %s: %s; choose a writable --output", dir, strerror(errno));
@@ -61,16 +61,6 @@ static int prepare_output(const char *output, const col_member *m, const char *c
     }
     H5Fclose(file);
     unlink(path);
-
-    /* the effective configuration, replaced atomically */
-    snprintf(path, sizeof path, "%s/config.cfg", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fputs(config_text, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        return col_fail(err, "cannot write %s: %s", path, strerror(saved));
-    }
     return 0;
 }
 
@@ -96,7 +86,7 @@ static int check_inputs(const col_config *cfg, const char *output, int only_memb
             col_image_set_free(&train);
             col_image_set_free(&test);
         }
-        if (prepare_output(output, m, cfg->text, err))
+        if (prepare_output(output, m, err))
             return -1;
     }
     return 0;

@@ -165,6 +165,8 @@ static void test_checkpoint_rejects_damage(void **state)
     /* NaN weights */
     f->vae.params.value[3] = NAN;
     assert_int_equal(write_fixture(f, cut), 0);
+    assert_int_equal(col_checkpoint_validate(cut, &info, &err), -1);
+    assert_non_null(strstr(err.msg, "/vae/params/enc0.weight contains NaN or Inf"));
     col_vae copy;
     col_vae_create(&copy, 16, (int[]){8}, 1, 2, 4);
     assert_int_equal(col_checkpoint_read_params(cut, "vae", &copy.params, 1, &err), -1);
