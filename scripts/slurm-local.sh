@@ -25,6 +25,15 @@ state_dir=${COLLAPSE_SLURM_DIR:-${TMPDIR:-/tmp}/collapse-slurm}
 ctld_port=${COLLAPSE_SLURM_PORT:-6817}
 start_timeout_s=${COLLAPSE_SLURM_START_TIMEOUT:-60}
 
+if [[ ! $ctld_port =~ ^[0-9]+$ ]] || ((ctld_port < 1024 || ctld_port > 65534)); then
+  echo "slurm-local: error: COLLAPSE_SLURM_PORT must be a port number from 1024 to 65534, got '$ctld_port'" >&2
+  exit 1
+fi
+if [[ ! $start_timeout_s =~ ^[1-9][0-9]*$ ]]; then
+  echo "slurm-local: error: COLLAPSE_SLURM_START_TIMEOUT must be a positive number of seconds, got '$start_timeout_s'" >&2
+  exit 1
+fi
+
 conf=$state_dir/slurm.conf
 munge_socket=$state_dir/munge/munge.socket
 run_dir=$state_dir/run
@@ -62,6 +71,21 @@ ensure_packages() {
   fi
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y slurm-wlm slurmctld slurmd slurm-client munge
+}
+
+# Sets slurm_version and rejects releases older than 20.02. The config uses
+# SlurmdParameters=config_overrides (Slurm 19.05.3 and later, per Slurm's NEWS) and was
+# tested with 22.05.
+check_version() {
+  local major minor
+  slurm_version=$(slurmctld -V | awk '{print $2}')
+  major=${slurm_version%%.*}
+  minor=${slurm_version#*.}
+  minor=${minor%%.*}
+  [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || die "failed to parse the Slurm version from 'slurmctld -V': '$slurm_version'"
+  if ((10#$major < 20 || (10#$major == 20 && 10#$minor < 2))); then
+    die "Slurm $slurm_version is too old for this script's slurm.conf; install Slurm 20.02 or newer"
+  fi
 }
 
 # ---------------------------------------------------------------- processes
@@ -160,17 +184,18 @@ SelectTypeParameters=CR_CPU
 JobRequeue=1
 ReturnToService=2
 KillWait=10
-# sbatch --wait polls every 2 s only while MinJobAge is below 5 s, and every 32 s otherwise.
-# The price: a finished job leaves squeue and scontrol within seconds.
+# sbatch --wait polls after 2, 8, then every 32 s, but keeps 2 s while MinJobAge is below
+# 6 s (sbatch.c of Slurm 22.05). In exchange a finished job leaves squeue within seconds.
 MinJobAge=4
 EnforcePartLimits=ALL
 # Schedule pending and requeued jobs within seconds instead of the default 60 s / 30 s.
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=2,bf_interval=2
 
-# The node may claim more CPUs than it has ($real_cpus here), so that jobs with 4 tasks
-# (the MPI tests' largest layout) run on a 2-core machine; config_overrides makes slurmd
-# accept the configured count instead of marking the node invalid. Ranks then share cores.
+# The node claims $node_cpus CPUs while it has $real_cpus, so that jobs with 4 tasks (the MPI
+# tests' largest layout) also run on 2-core machines, where the ranks then share cores.
+# config_overrides makes slurmd accept the configured count instead of marking the node
+# invalid.
 SlurmdParameters=config_overrides
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$node_cpus RealMemory=$real_memory_mb State=UNKNOWN
 PartitionName=local Nodes=localhost Default=YES DefaultTime=00:10:00 MaxTime=01:00:00 State=UP
@@ -208,7 +233,7 @@ node_state() {
 }
 
 cmd_start() {
-  local pid state i
+  local pid state name i
   if pid=$(live_pid "$run_dir/slurmctld.pid" slurmctld) && live_pid "$run_dir/slurmd.pid" slurmd >/dev/null &&
     live_pid "$run_dir/munged.pid" munged >/dev/null; then
     log "already running (slurmctld pid $pid, state folder $state_dir)"
@@ -221,16 +246,25 @@ cmd_start() {
   ((${#state_dir} <= 80)) ||
     die "state folder path '$state_dir' is longer than 80 characters, too long for Unix sockets; set COLLAPSE_SLURM_DIR to a shorter path"
   ensure_packages
+  check_version
   mkdir -p "$state_dir"/{munge,state,spool,run,log}
   chmod 0755 "$state_dir/munge"
   write_config
-  log "Slurm $(slurmctld -V | awk '{print $2}'), state folder $state_dir, slurmctld port $ctld_port"
+  log "Slurm $slurm_version, state folder $state_dir, slurmctld port $ctld_port"
 
   start_munged
   slurmctld -f "$conf" || { print_log_tails; cmd_stop; die "slurmctld failed to start"; }
   slurmd -f "$conf" -N localhost || { print_log_tails; cmd_stop; die "slurmd failed to start"; }
 
   for ((i = 0; i < start_timeout_s * 2; i++)); do
+    # A daemon that wrote its pid file and exited has failed (a busy port, a bad config).
+    for name in slurmctld slurmd; do
+      if [[ -s $run_dir/$name.pid ]] && ! live_pid "$run_dir/$name.pid" "$name" >/dev/null; then
+        print_log_tails
+        cmd_stop
+        die "$name exited during startup; see its log above"
+      fi
+    done
     state=$(node_state || true)
     case $state in
       idle) break ;;

@@ -1,8 +1,8 @@
 /*
  * A stand-in for the collapse program in the Slurm tests. It takes the same command line
- * and exits with the same statuses (0 finished, 75 stopped by a signal and resumable,
- * anything else an error) but does no training, so the batch scripts' launcher choice,
- * world size check, signal forwarding and requeue logic can be tested in seconds.
+ * and exits with the same statuses: 0 finished, 75 stopped by a signal and resumable,
+ * anything else an error. It does no training, so the tests of the batch scripts' launcher
+ * choice, world size check, signal forwarding and requeue logic take seconds.
  *
  *   collapse_standin members CONFIG
  *   collapse_standin run CONFIG --output DIR [--member K] [--set KEY=VALUE ...]
@@ -94,7 +94,7 @@ static void config_read(standin_config *config, const char *path)
     *config = (standin_config){.members = 1, .wait_member = -1, .wait_s = 300, .exit_status = -1};
     FILE *file = fopen(path, "r");
     if (!file)
-        fail("cannot open config file", path);
+        fail("failed to open config file", path);
     char line[256];
     while (fgets(line, sizeof line, file)) {
         if (line[0] == '#' || line[0] == '\n')
@@ -161,7 +161,7 @@ static int run(int argc, char **argv)
     long run_index = 0;
     if (rank == 0) {
         if (mkdir(output, 0777) != 0 && errno != EEXIST)
-            fail("cannot create output folder", output);
+            fail("failed to create output folder", output);
         run_index = count_runs(log_path, member) + 1;
         fprintf(stderr, "collapse_standin: member %ld run %ld: world size %ld\n", member, run_index, reported_size);
     }
@@ -198,7 +198,7 @@ static int run(int argc, char **argv)
     if (rank == 0) {
         FILE *log = fopen(log_path, "a");
         if (!log)
-            fail("cannot append to", log_path);
+            fail("failed to append to", log_path);
         fprintf(log, "member=%ld run=%ld world_size=%ld signal=%d status=%d\n", member, run_index, reported_size,
                 stop_signal, status);
         fclose(log);

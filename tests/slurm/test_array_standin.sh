@@ -10,6 +10,7 @@ export COLLAPSE_BIN=$COLLAPSE_STANDIN
 config=$test_dir/ensemble.cfg
 printf 'members=2\nwait_member=1\nwait_runs=1\nwait_s=150\n' >"$config"
 
+jobs_submitted=1
 status=0
 (cd "$COLLAPSE_SOURCE_DIR" && "$jobs_dir/submit-ensemble.sh" "$config" "$test_dir/out" \
   --wait --quiet --job-name="$test_name" --time=1 --signal=B:USR1@50 --ntasks=2 \

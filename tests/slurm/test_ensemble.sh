@@ -26,6 +26,7 @@ members=$("$COLLAPSE_PROGRAM" members "$config")
 [[ $members == 2 ]] || fail "collapse members printed '$members', expected 2"
 pass "collapse members prints 2"
 
+jobs_submitted=1
 status=0
 (cd "$COLLAPSE_SOURCE_DIR" && "$jobs_dir/submit-ensemble.sh" "$config" "$test_dir/out" \
   --wait --quiet --job-name="$test_name" --time=10 --ntasks=2 --output="$test_dir/task-%a.out") || status=$?

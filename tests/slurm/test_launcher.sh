@@ -22,6 +22,7 @@ submit_case() {
   ) &
 }
 
+jobs_submitted=1
 submit_case auto "COLLAPSE_LAUNCHER=auto" "--ntasks=4" "$config $test_dir/auto"
 submit_case mpirun "COLLAPSE_LAUNCHER=mpirun" "--ntasks=4" "$config $test_dir/mpirun"
 submit_case mismatch "COLLAPSE_LAUNCHER=auto" "--ntasks=4" "$config $test_dir/mismatch --set world_size=1"

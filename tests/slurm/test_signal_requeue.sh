@@ -18,6 +18,8 @@ printf 'wait_runs=1\nwait_s=150\n' >"$test_dir/resumed.cfg"
 printf 'wait_runs=9\nwait_s=150\n' >"$test_dir/cancelled.cfg"
 signal_options=(--time=1 --signal=B:USR1@50 --ntasks=2)
 
+jobs_submitted=1
+
 (
   export COLLAPSE_MAX_REQUEUES=1
   submit_wait "${signal_options[@]}" --output="$test_dir/capped.out" \

@@ -28,6 +28,7 @@ vae = { hidden = [ 128, 128 ]; latent = 20; epochs = 2; learning_rate = 1e-3; re
 classifier = { type = "mlp"; hidden = [ 256, 256 ]; epochs = 2; learning_rate = 1e-3; };
 EOF
 
+jobs_submitted=1
 (
   submit_wait --ntasks=2 --time=10 --output="$test_dir/reference.out" \
     "$jobs_dir/collapse.sbatch" "$config" "$test_dir/reference"
