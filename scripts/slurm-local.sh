@@ -242,9 +242,10 @@ cmd_start() {
   # A partly running cluster (one daemon died) is restarted as a whole.
   cmd_stop
 
-  # A Unix socket path has at most 107 bytes (sun_path); slurmd's spool sockets are longer.
-  ((${#state_dir} <= 80)) ||
-    die "state folder path '$state_dir' is longer than 80 characters, too long for Unix sockets; set COLLAPSE_SLURM_DIR to a shorter path"
+  # A Unix socket path has at most 107 bytes (sun_path). slurmstepd's sockets are
+  # spool/localhost_<job id>.<step id> in the state folder, up to 38 bytes more.
+  ((${#state_dir} <= 64)) ||
+    die "state folder path '$state_dir' is longer than 64 characters, too long for Unix sockets; set COLLAPSE_SLURM_DIR to a shorter path"
   ensure_packages
   check_version
   mkdir -p "$state_dir"/{munge,state,spool,run,log}
