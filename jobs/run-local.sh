@@ -4,11 +4,13 @@
 #   jobs/run-local.sh [-n RANKS] CONFIG [collapse run options, e.g. --output DIR --set KEY=VALUE]
 #
 # RANKS defaults to the number of cores (nproc). More ranks than cores is allowed and
-# passes --oversubscribe to Open MPI's mpirun, so they share cores. Ctrl-C, SIGINT and
-# SIGTERM ask the program to checkpoint and stop (forwarded as SIGUSR1, which mpirun passes
-# to every rank); mpirun runs in its own session so that Ctrl-C does not make mpirun kill
-# the ranks directly. On exit 75 (stopped, resumable) the script prints the command that
-# resumes the run and exits 75; it does not rerun by itself.
+# passes --oversubscribe to Open MPI's mpirun, so they share cores.
+#
+# Ctrl-C, SIGINT and SIGTERM ask the program to checkpoint and stop: the script forwards
+# them as SIGUSR1, which mpirun passes to every rank. mpirun runs in its own session,
+# because a Ctrl-C that reached mpirun itself would make it kill the ranks. On exit 75
+# (stopped, resumable) the script prints the command that resumes the run and exits 75.
+# It does not rerun by itself.
 #
 # COLLAPSE_BIN names the binary (default build/collapse in this repository). As root, the
 # script sets OMPI_ALLOW_RUN_AS_ROOT and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM, which Open MPI

@@ -13,6 +13,10 @@
 # location, spool, logs and pid files. munged runs with its own key and socket, so a system
 # munge, if any, is left alone. All daemons run as root, and so do the jobs.
 #
+# The one partition, local, gives jobs 10 minutes unless they ask for more with --time, and
+# at most 1 hour. Longer requests, such as the 12 hours that jobs/*.sbatch ask for by
+# default, are rejected with "Requested time limit is invalid".
+#
 # Environment (read by start; the values are written into slurm.conf):
 #   COLLAPSE_SLURM_DIR            state folder
 #   COLLAPSE_SLURM_PORT           slurmctld port (default 6817); slurmd uses the next port
@@ -49,7 +53,7 @@ log() {
 }
 
 usage() {
-  sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
 }
 
 # ---------------------------------------------------------------- packages
