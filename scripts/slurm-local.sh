@@ -25,6 +25,9 @@
 #   COLLAPSE_SLURM_START_TIMEOUT  seconds to wait for the node to become idle (default 60)
 set -euo pipefail
 
+# The daemons live in /usr/sbin, which a non-login PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
+
 state_dir=${COLLAPSE_SLURM_DIR:-${TMPDIR:-/tmp}/collapse-slurm}
 ctld_port=${COLLAPSE_SLURM_PORT:-6817}
 start_timeout_s=${COLLAPSE_SLURM_START_TIMEOUT:-60}
@@ -62,7 +65,7 @@ usage() {
 ensure_packages() {
   local missing=0 program
   for program in slurmctld slurmd sinfo sbatch srun scontrol scancel munged munge; do
-    if ! command -v "$program" >/dev/null 2>&1 && [[ ! -x /usr/sbin/$program ]]; then
+    if ! command -v "$program" >/dev/null 2>&1; then
       missing=1
     fi
   done
