@@ -7,7 +7,7 @@
 #             ends with exit 75 and a message instead of a second requeue
 #   resumed   stops on the signal once, is requeued, and finishes on its second run; uses
 #             mpirun to check that mpirun passes SIGUSR1 to the ranks
-#   cancelled stopped with scancel (SIGTERM): exit 75 but no requeue
+#   cancelled stopped with scancel (SIGTERM): not requeued, whatever its exit status
 # shellcheck source=tests/slurm/lib.sh
 source "$(dirname "$0")/lib.sh"
 : "${COLLAPSE_STANDIN:?set by CTest}"
