@@ -73,7 +73,8 @@ typedef struct col_classifier {
     float *conv_act[COL_MAX_CONV], *pool_act[COL_MAX_CONV];
     float *d_conv[COL_MAX_CONV], *d_pool[COL_MAX_CONV];
     int32_t *pool_argmax[COL_MAX_CONV];
-    float *im2col;                      /* im2col workspace, one image */
+    float *conv_cols[COL_MAX_CONV];     /* each convolution's batch im2col matrix */
+    float *conv_scratch;                /* one GEMM result, shared by the convolutions */
     float *fc_act[COL_MAX_HIDDEN], *d_fc[COL_MAX_HIDDEN];
     float *logits, *d_logits;
 } col_classifier;

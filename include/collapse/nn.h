@@ -106,16 +106,24 @@ typedef struct col_conv2d {
 col_conv2d col_conv2d_make(col_params *p, const char *name, int in_channels, int out_channels,
                            int kernel, int padding, int stride, int in_h, int in_w);
 
-/* Floats of im2col workspace one image needs: in_ch * k * k * out_h * out_w. */
-size_t col_conv2d_workspace(const col_conv2d *l);
+/*
+ * Workspace, in floats, for a batch of up to max_batch images:
+ *   cols:    in_ch * k * k rows of max_batch * out_h * out_w columns, the im2col matrix of
+ *            the whole batch; forward fills it and backward reuses it, so it must be kept
+ *            per layer between the two calls;
+ *   scratch: out_ch * max_batch * out_h * out_w, for one GEMM result; may be shared.
+ */
+size_t col_conv2d_cols_size(const col_conv2d *l, int max_batch);
+size_t col_conv2d_scratch_size(const col_conv2d *l, int max_batch);
 
-/* y = conv(x) + b for each image; cols: workspace of col_conv2d_workspace floats. */
+/* y = conv(x) + b for the batch as one GEMM; fills cols (see above). */
 void col_conv2d_forward(const col_conv2d *l, const col_params *p, int batch, const float *x,
-                        float *y, float *cols);
+                        float *y, float *cols, float *scratch);
 
-/* Accumulates dW, db; writes dx unless NULL. cols: workspace as for forward. */
-void col_conv2d_backward(const col_conv2d *l, col_params *p, int batch, const float *x,
-                         const float *dy, float *dx, float *cols);
+/* Accumulates dW, db from the cols of the forward call; writes dx unless NULL. cols is
+   overwritten. */
+void col_conv2d_backward(const col_conv2d *l, col_params *p, int batch, const float *dy, float *dx,
+                         float *cols, float *scratch);
 
 /* 2x2 max-pool, stride 2; argmax[B, C, H/2, W/2] receives the input index of each maximum. */
 void col_maxpool2_forward(int batch, int channels, int h, int w, const float *x, float *y,

@@ -27,16 +27,16 @@ void col_classifier_create(col_classifier *m, int type, int rows, int cols, cons
 
     /* convolution stack: each 3x3 convolution keeps the size, each pool halves it (floor) */
     int channels_in = 1, h = rows, w = cols;
-    size_t cols_floats = 0;
+    size_t scratch_floats = 0;
     if (type == COL_CLASSIFIER_CNN) {
         m->n_conv = n_conv;
         for (int i = 0; i < n_conv; i++) {
             m->channels[i] = channels[i];
             snprintf(name, sizeof name, "conv%d", i);
             m->conv[i] = col_conv2d_make(&m->params, name, channels_in, channels[i], 3, 1, 1, h, w);
-            size_t need = col_conv2d_workspace(&m->conv[i]);
-            if (need > cols_floats)
-                cols_floats = need;
+            size_t need = col_conv2d_scratch_size(&m->conv[i], max_batch);
+            if (need > scratch_floats)
+                scratch_floats = need;
             channels_in = channels[i];
             h /= 2;
             w /= 2;
@@ -63,9 +63,10 @@ void col_classifier_create(col_classifier *m, int type, int rows, int cols, cons
         m->pool_act[i] = col_calloc(pool_size, sizeof(float), "CNN pooling activations");
         m->d_pool[i] = col_calloc(pool_size, sizeof(float), "CNN pooling gradients");
         m->pool_argmax[i] = col_calloc(pool_size, sizeof(int32_t), "CNN pooling indices");
+        m->conv_cols[i] = col_calloc(col_conv2d_cols_size(c, max_batch), sizeof(float), "CNN im2col matrices");
     }
-    if (cols_floats)
-        m->im2col = col_calloc(cols_floats, sizeof(float), "CNN im2col workspace");
+    if (scratch_floats)
+        m->conv_scratch = col_calloc(scratch_floats, sizeof(float), "CNN GEMM workspace");
     for (int i = 0; i < n_hidden; i++) {
         m->fc_act[i] = col_calloc((size_t)max_batch * hidden[i], sizeof(float), "classifier activations");
         m->d_fc[i] = col_calloc((size_t)max_batch * hidden[i], sizeof(float), "classifier gradients");
@@ -82,8 +83,9 @@ void col_classifier_destroy(col_classifier *m)
         free(m->pool_act[i]);
         free(m->d_pool[i]);
         free(m->pool_argmax[i]);
+        free(m->conv_cols[i]);
     }
-    free(m->im2col);
+    free(m->conv_scratch);
     for (int i = 0; i < m->n_hidden; i++) {
         free(m->fc_act[i]);
         free(m->d_fc[i]);
@@ -103,7 +105,7 @@ const float *col_classifier_forward(col_classifier *m, int batch, const float *x
     const float *h = x;
     for (int i = 0; i < m->n_conv; i++) {
         const col_conv2d *c = &m->conv[i];
-        col_conv2d_forward(c, &m->params, batch, h, m->conv_act[i], m->im2col);
+        col_conv2d_forward(c, &m->params, batch, h, m->conv_act[i], m->conv_cols[i], m->conv_scratch);
         col_relu_forward(m->conv_act[i], (size_t)batch * c->out_channels * c->out_h * c->out_w);
         col_maxpool2_forward(batch, c->out_channels, c->out_h, c->out_w, m->conv_act[i],
                              m->pool_act[i], m->pool_argmax[i]);
@@ -156,9 +158,8 @@ double col_classifier_train_batch(col_classifier *m, int batch, const float *x,
         col_maxpool2_backward(batch, c->out_channels, c->out_h, c->out_w, m->d_pool[i],
                               m->pool_argmax[i], m->d_conv[i]);
         col_relu_backward(m->conv_act[i], m->d_conv[i], (size_t)batch * c->out_channels * c->out_h * c->out_w);
-        const float *input = i == 0 ? x : m->pool_act[i - 1];
         float *d_input = i == 0 ? NULL : m->d_pool[i - 1];
-        col_conv2d_backward(c, &m->params, batch, input, m->d_conv[i], d_input, m->im2col);
+        col_conv2d_backward(c, &m->params, batch, m->d_conv[i], d_input, m->conv_cols[i], m->conv_scratch);
     }
     return loss;
 }

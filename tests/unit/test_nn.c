@@ -93,7 +93,7 @@ typedef struct conv_case {
     col_params p;
     col_conv2d conv;
     int batch, check_input;
-    float *x, *y, *pooled, *weights, *dpooled, *dy, *dx, *cols;
+    float *x, *y, *pooled, *weights, *dpooled, *dy, *dx, *cols, *scratch;
     int32_t *argmax;
 } conv_case;
 
@@ -103,7 +103,7 @@ static double conv_loss(void *ctx, float *grad)
     conv_case *c = ctx;
     const col_conv2d *l = &c->conv;
     size_t n_pooled = (size_t)c->batch * l->out_channels * (l->out_h / 2) * (l->out_w / 2);
-    col_conv2d_forward(l, &c->p, c->batch, c->x, c->y, c->cols);
+    col_conv2d_forward(l, &c->p, c->batch, c->x, c->y, c->cols, c->scratch);
     col_maxpool2_forward(c->batch, l->out_channels, l->out_h, l->out_w, c->y, c->pooled, c->argmax);
     double loss = 0.0;
     for (size_t i = 0; i < n_pooled; i++)
@@ -112,7 +112,7 @@ static double conv_loss(void *ctx, float *grad)
         col_params_zero_grad(&c->p);
         memcpy(c->dpooled, c->weights, sizeof(float) * n_pooled);
         col_maxpool2_backward(c->batch, l->out_channels, l->out_h, l->out_w, c->dpooled, c->argmax, c->dy);
-        col_conv2d_backward(l, &c->p, c->batch, c->x, c->dy, c->dx, c->cols);
+        col_conv2d_backward(l, &c->p, c->batch, c->dy, c->dx, c->cols, c->scratch);
         size_t n_in = (size_t)c->batch * l->in_channels * l->in_h * l->in_w;
         memcpy(grad, c->check_input ? c->dx : c->p.grad, sizeof(float) * (c->check_input ? n_in : c->p.n));
     }
@@ -135,7 +135,8 @@ static void test_conv_pool_gradients(void **state)
     c.dpooled = calloc(n_pooled, sizeof(float));
     c.weights = calloc(n_pooled, sizeof(float));
     c.argmax = calloc(n_pooled, sizeof(int32_t));
-    c.cols = calloc(col_conv2d_workspace(&c.conv), sizeof(float));
+    c.cols = calloc(col_conv2d_cols_size(&c.conv, 2), sizeof(float));
+    c.scratch = calloc(col_conv2d_scratch_size(&c.conv, 2), sizeof(float));
     fill_uniform(c.x, n_in, -1.0f, 1.0f, 5);
     fill_uniform(c.weights, n_pooled, -1.0f, 1.0f, 6);
     assert_int_equal(c.conv.out_h, 6);
@@ -147,7 +148,7 @@ static void test_conv_pool_gradients(void **state)
     assert_true(gradcheck("conv2d+maxpool input", conv_loss, &c, c.x, n_in, 1e-3f) < TOLERANCE);
 
     free(c.x); free(c.dx); free(c.y); free(c.dy); free(c.pooled); free(c.dpooled); free(c.weights);
-    free(c.argmax); free(c.cols);
+    free(c.argmax); free(c.cols); free(c.scratch);
     col_params_free(&c.p);
 }
 
@@ -158,9 +159,9 @@ static void test_conv_matches_direct_sum(void **state)
     col_conv2d l = col_conv2d_make(&p, "c", 2, 2, 3, 1, 1, 4, 4);
     col_params_alloc(&p);
     fill_uniform(p.value, p.n, -1.0f, 1.0f, 7);
-    float x[2 * 16], y[2 * 16], cols[2 * 9 * 16];
+    float x[2 * 16], y[2 * 16], cols[2 * 9 * 16], scratch[2 * 16];
     fill_uniform(x, 32, -1.0f, 1.0f, 8);
-    col_conv2d_forward(&l, &p, 1, x, y, cols);
+    col_conv2d_forward(&l, &p, 1, x, y, cols, scratch);
     const float *w = p.value + l.weight, *b = p.value + l.bias;
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < 4; i++)
