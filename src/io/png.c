@@ -2,6 +2,7 @@
 #include "collapse/image.h"
 
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,11 @@ int col_png_grid(const char *path, const float *images, int n, int rows, int col
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) {
                 float v = img[r * cols + c] * std + mean;
-                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                v = fminf(fmaxf(v, 0.0f), 1.0f);
                 pixels[(size_t)(top + r) * width + left + c] = (unsigned char)(v * 255.0f + 0.5f);
             }
     }
-    /* borders mid-grey so the cells are told apart */
+    /* mid-grey borders separate the cells */
     for (int y = 0; y < height; y++)
         for (int x = 0; x < width; x++)
             if (y % (rows + 1) == 0 || x % (cols + 1) == 0)

@@ -48,7 +48,7 @@ static void valid_range(const col_conv2d *l, int kj, int *first, int *last)
 }
 
 /* Image n's part of the batch im2col matrix: row (c*k + ki)*k + kj, columns
-   [n*HW, (n+1)*HW), holds x[c][oh*s - pad + ki][ow*s - pad + kj] (0 outside). */
+   [n*HW, (n+1)*HW), contains x[c][oh*s - pad + ki][ow*s - pad + kj] (0 outside). */
 static void im2col(const col_conv2d *l, const float *x, int n, size_t row_stride, float *cols)
 {
     int k = l->kernel, out_hw = l->out_h * l->out_w;

@@ -101,8 +101,8 @@ static void moments(int width, double n, const double *sum, const double *outer,
         }
 }
 
-/* Symmetric square root of a [n, n] in place (eigenvalues below zero from round-off become 0);
-   returns the sum of the square roots of the eigenvalues, i.e. the trace of the root. */
+/* Replaces a [n, n] by its symmetric square root and returns the root's trace. Eigenvalues
+   below zero, which only round-off produces here, count as zero. */
 static double symmetric_sqrt(int n, double *a)
 {
     double *w = col_malloc(sizeof(double) * (size_t)n, "eigenvalues");
@@ -211,7 +211,7 @@ void evaluate_generation(member_run *r, int generation)
         pixel[0] += v;
         pixel[1] += v * v;
         pixel[2] += v < 0.0 || v > 1.0;
-        double clipped = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+        double clipped = fmin(fmax(v, 0.0), 1.0);
         int bin = (int)(clipped * COL_PIXEL_BINS);
         pixel[3 + (bin < COL_PIXEL_BINS ? bin : COL_PIXEL_BINS - 1)] += 1.0;
     }

@@ -44,7 +44,6 @@ typedef struct member_run {
     int max_batch;
     float *batch_x, *batch_eps;   /* [max_batch, d], [max_batch, latent] */
     int32_t *batch_y;
-    int32_t *predictions;         /* [max(n_samples, n_test)] */
 
     /* Frechet statistics of the real test set under the generation-0 classifier */
     int have_test_features;

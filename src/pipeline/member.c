@@ -230,7 +230,7 @@ static void checkpoint_path(const member_run *r, int generation, char *out, size
     snprintf(out, size, "%.*s/gen-%03d.h5", (int)sizeof r->dir, r->dir, generation);
 }
 
-/* Renames an untrusted file to <path>.invalid (or .invalid.N) and says so. */
+/* Renames an untrusted file to <path>.invalid (or .invalid.N) and logs the reason. */
 static void set_aside(const char *path, const char *reason)
 {
     char target[2 * COL_PATH_MAX + 32];
@@ -456,7 +456,7 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
             if (dist->rank == 0)
                 set_aside(progress_path, bad ? (p.generation != last + 1 && !perr.msg[0] ? "wrong generation" : perr.msg)
                                              : "unreadable on another rank");
-            /* start the generation afresh: reload what the checkpoint holds */
+            /* start the generation afresh from the last checkpoint's VAE */
             if (last >= 0) {
                 char path[2 * COL_PATH_MAX];
                 checkpoint_path(r, last, path, sizeof path);

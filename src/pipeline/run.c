@@ -189,9 +189,18 @@ int col_run(const col_run_options *options)
     col_log_set_member(NULL);
 
     /* over all groups an error outranks a stop request, and a stop outranks success */
-    int rank_of_code = exit_code == COL_EXIT_OK ? 0 : exit_code == COL_EXIT_STOPPED ? 1 : 100 + exit_code;
-    MPI_Allreduce(MPI_IN_PLACE, &rank_of_code, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    exit_code = rank_of_code == 0 ? COL_EXIT_OK : rank_of_code == 1 ? COL_EXIT_STOPPED : rank_of_code - 100;
+    int severity = 100 + exit_code;
+    if (exit_code == COL_EXIT_OK)
+        severity = 0;
+    else if (exit_code == COL_EXIT_STOPPED)
+        severity = 1;
+    MPI_Allreduce(MPI_IN_PLACE, &severity, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (severity == 0)
+        exit_code = COL_EXIT_OK;
+    else if (severity == 1)
+        exit_code = COL_EXIT_STOPPED;
+    else
+        exit_code = severity - 100;
     if (world_rank == 0 && exit_code == COL_EXIT_OK)
         col_log("finished: every member's generations are in %s", output);
     col_dist_finalize(&dist);

@@ -1,7 +1,7 @@
 /*
- * Data-parallel training epochs. Every rank holds the full data set and identical weights;
- * each global batch is split into contiguous shards, one per rank; the gradient sums and the
- * step's statistics travel in one MPI_Allreduce; every rank then takes the same Adam step.
+ * Data-parallel training epochs. Every rank has the full data set and identical weights.
+ * Each global batch is split into contiguous shards, one per rank. The gradient sums and the
+ * step's statistics travel in one MPI_Allreduce, and every rank then takes the same Adam step.
  */
 #include <math.h>
 #include <stdio.h>
