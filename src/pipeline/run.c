@@ -148,7 +148,8 @@ int col_run(const col_run_options *options)
 
     col_dist dist;
     char msg[512];
-    int ranks_per_member = options->member >= 0 && cfg.ranks_per_member == 0 ? 0 : cfg.ranks_per_member;
+    /* a single member gets every rank; ranks_per_member only shapes whole ensembles */
+    int ranks_per_member = options->member >= 0 ? 0 : cfg.ranks_per_member;
     if (col_dist_init(&dist, ranks_per_member, msg, sizeof msg)) {
         if (world_rank == 0)
             fprintf(stderr, "collapse: %s\n", msg);
