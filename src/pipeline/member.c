@@ -318,6 +318,10 @@ static int load_resume_state(member_run *r, int last, col_error *err)
     r->data_x = x;
     r->data_y = y;
     r->n_data = r->n_samples;
+    free(r->train_x); /* only generation 0 trains on the real training set */
+    free(r->train_y);
+    r->train_x = NULL;
+    r->train_y = NULL;
     return 0;
 }
 
@@ -558,6 +562,11 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
         r->data_y = r->next_y;
         r->n_data = r->n_samples;
         if (old_x == r->train_x) {
+            /* the real training set is not used after generation 0: its memory goes to D_{g+2} */
+            free(r->train_x);
+            free(r->train_y);
+            r->train_x = NULL;
+            r->train_y = NULL;
             r->next_x = col_malloc(sizeof(float) * (size_t)r->n_samples * r->d, "generated images");
             r->next_y = col_malloc(sizeof(int32_t) * (size_t)r->n_samples, "generated labels");
         } else {
