@@ -157,6 +157,7 @@ static herr_t write_metrics(hid_t file, const col_metrics *m, int epochs_only)
 static hid_t create_temporary(const char *path, char *tmp, size_t tmp_size, col_error *err)
 {
     snprintf(tmp, tmp_size, "%s.tmp", path);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* failures are reported through col_error */
     unlink(tmp); /* a leftover from a crashed writer */
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
@@ -211,7 +212,6 @@ static void abandon_temporary(hid_t file, const char *tmp)
 int col_checkpoint_write(const char *path, const col_checkpoint *c, col_error *err)
 {
     char tmp[COL_PATH_MAX + 8];
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = create_temporary(path, tmp, sizeof tmp, err);
     if (file < 0)
         return -1;
@@ -560,7 +560,6 @@ void col_checkpoint_info_free(col_checkpoint_info *info)
 int col_progress_write(const char *path, const col_progress *p, col_error *err)
 {
     char tmp[COL_PATH_MAX + 8];
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = create_temporary(path, tmp, sizeof tmp, err);
     if (file < 0)
         return -1;
