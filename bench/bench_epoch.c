@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     /* the member: defaults of the reference configurations */
     col_member m;
     memset(&m, 0, sizeof m);
+    m.seed = 1;
     snprintf(m.name, sizeof m.name, "bench");
     col_data_spec_init(&m.data);
     snprintf(m.data.name, sizeof m.data.name, "mnist");
@@ -89,35 +90,10 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
 
+    float *x = col_malloc(sizeof(float) * (size_t)train.n * train.rows * train.cols, "images");
+    col_normalize(&train, 0.1307f, 0.3081f, x);
     member_run r;
-    memset(&r, 0, sizeof r);
-    r.m = &m;
-    r.dist = &dist;
-    r.key = col_rng_make_key(1, "mnist");
-    r.d = train.rows * train.cols;
-    r.n_data = train.n;
-    r.data_x = col_malloc(sizeof(float) * (size_t)train.n * r.d, "images");
-    r.data_y = train.labels;
-    col_normalize(&train, 0.1307f, 0.3081f, r.data_x);
-    int shard = (batch + dist.size - 1) / dist.size;
-    r.max_batch = shard;
-    r.batch_x = col_malloc(sizeof(float) * (size_t)shard * r.d, "batch");
-    r.batch_eps = col_malloc(sizeof(float) * (size_t)shard * 20, "noise");
-    r.batch_y = col_malloc(sizeof(int32_t) * (size_t)shard, "labels");
-    r.metrics.vae_loss = calloc((size_t)epochs, sizeof(double));
-    r.metrics.vae_recon = calloc((size_t)epochs, sizeof(double));
-    r.metrics.vae_kl = calloc((size_t)epochs, sizeof(double));
-    r.metrics.classifier_loss = calloc((size_t)epochs, sizeof(double));
-    r.metrics.classifier_train_accuracy = calloc((size_t)epochs, sizeof(double));
-
-    if (is_vae) {
-        col_vae_create(&r.vae, r.d, m.vae.hidden, m.vae.n_hidden, m.vae.latent, shard);
-        col_params_init_uniform(&r.vae.params, r.key, 0, COL_RNG_INIT_VAE);
-    } else {
-        col_classifier_create(&r.cls, m.classifier.type, train.rows, train.cols, m.classifier.channels,
-                              m.classifier.n_conv, m.classifier.hidden, m.classifier.n_hidden, info.n_classes, shard);
-        col_params_init_uniform(&r.cls.params, r.key, 0, COL_RNG_INIT_CLASSIFIER);
-    }
+    train_only_setup(&r, &m, &dist, x, train.labels, train.n, train.rows, train.cols, info.n_classes);
 
     /* one epoch per call, so each is timed on its own: train_* runs epochs [epoch, limit) */
     for (int epoch = 0; epoch < epochs; epoch++) {
@@ -136,6 +112,10 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    train_only_teardown(&r);
+    free(x);
+    col_image_set_free(&train);
+    col_image_set_free(&test);
     MPI_Finalize();
     return 0;
 }

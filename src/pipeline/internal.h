@@ -53,6 +53,12 @@ typedef struct member_run {
     double eta_vae_epoch_s, eta_cls_epoch_s;
 } member_run;
 
+/* train.c: a member_run that only trains, on data x [n, rows * cols] and labels y (borrowed),
+   for benchmarks and tests; the models follow m and are initialized for generation 0. */
+void train_only_setup(member_run *r, const col_member *m, const col_dist *dist, float *x, int32_t *y, int n,
+                      int rows, int cols, int n_classes);
+void train_only_teardown(member_run *r);
+
 /* train.c: epochs [first_epoch, epochs) of one phase. Returns 0 when done, 1 when a stop
    request ended it after epoch *epochs_done, -1 (message in err) on NaN or Inf. */
 int train_vae(member_run *r, int generation, int first_epoch, int *epochs_done, col_error *err);

@@ -64,7 +64,8 @@ int train_vae(member_run *r, int generation, int first_epoch, int *epochs_done, 
             extra[EXTRA_LOSS] = (float)batch_loss;
             extra[EXTRA_RECON] = (float)batch_recon;
             extra[EXTRA_KL] = (float)batch_kl;
-            int nonfinite = !isfinite(batch_loss) || !col_all_finite(p->grad, p->n);
+            /* the float copies can overflow where the double sums did not */
+            int nonfinite = !col_all_finite(extra, EXTRA_KL + 1) || !col_all_finite(p->grad, p->n);
             extra = reduce_step(r, p, nonfinite);
             if (extra[EXTRA_NONFINITE] > 0.0f) {
                 free(perm);
@@ -123,7 +124,7 @@ int train_classifier(member_run *r, int generation, int first_epoch, int *epochs
             float *extra = p->grad + p->n;
             extra[EXTRA_LOSS] = (float)batch_loss;
             extra[EXTRA_CORRECT] = (float)batch_correct;
-            int nonfinite = !isfinite(batch_loss) || !col_all_finite(p->grad, p->n);
+            int nonfinite = !isfinite(extra[EXTRA_LOSS]) || !col_all_finite(p->grad, p->n);
             extra = reduce_step(r, p, nonfinite);
             if (extra[EXTRA_NONFINITE] > 0.0f) {
                 free(perm);
@@ -149,4 +150,49 @@ int train_classifier(member_run *r, int generation, int first_epoch, int *epochs
     }
     free(perm);
     return stop ? 1 : 0;
+}
+
+void train_only_setup(member_run *r, const col_member *m, const col_dist *dist, float *x, int32_t *y, int n,
+                      int rows, int cols, int n_classes)
+{
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->dist = dist;
+    r->key = col_rng_make_key((uint64_t)m->seed, m->data.name);
+    r->rows = rows;
+    r->cols = cols;
+    r->d = rows * cols;
+    r->n_classes = n_classes;
+    r->data_x = x;
+    r->data_y = y;
+    r->n_data = n;
+    r->max_batch = (m->batch_size + dist->size - 1) / dist->size;
+    r->batch_x = col_malloc(sizeof(float) * (size_t)r->max_batch * r->d, "batch images");
+    r->batch_eps = col_malloc(sizeof(float) * (size_t)r->max_batch * m->vae.latent, "batch noise");
+    r->batch_y = col_malloc(sizeof(int32_t) * (size_t)r->max_batch, "batch labels");
+    int epochs = m->vae.epochs > m->classifier.epochs ? m->vae.epochs : m->classifier.epochs;
+    r->metrics.vae_loss = col_calloc((size_t)epochs + 1, sizeof(double), "losses");
+    r->metrics.vae_recon = col_calloc((size_t)epochs + 1, sizeof(double), "losses");
+    r->metrics.vae_kl = col_calloc((size_t)epochs + 1, sizeof(double), "losses");
+    r->metrics.classifier_loss = col_calloc((size_t)epochs + 1, sizeof(double), "losses");
+    r->metrics.classifier_train_accuracy = col_calloc((size_t)epochs + 1, sizeof(double), "accuracies");
+    col_vae_create(&r->vae, r->d, m->vae.hidden, m->vae.n_hidden, m->vae.latent, r->max_batch);
+    col_params_init_uniform(&r->vae.params, r->key, 0, COL_RNG_INIT_VAE);
+    col_classifier_create(&r->cls, m->classifier.type, rows, cols, m->classifier.channels, m->classifier.n_conv,
+                          m->classifier.hidden, m->classifier.n_hidden, n_classes, r->max_batch);
+    col_params_init_uniform(&r->cls.params, r->key, 0, COL_RNG_INIT_CLASSIFIER);
+}
+
+void train_only_teardown(member_run *r)
+{
+    col_vae_destroy(&r->vae);
+    col_classifier_destroy(&r->cls);
+    free(r->batch_x);
+    free(r->batch_eps);
+    free(r->batch_y);
+    free(r->metrics.vae_loss);
+    free(r->metrics.vae_recon);
+    free(r->metrics.vae_kl);
+    free(r->metrics.classifier_loss);
+    free(r->metrics.classifier_train_accuracy);
 }
