@@ -285,6 +285,20 @@ static int scan_checkpoints(member_run *r, const char *settings, col_error *err)
             return -2;
         last = g;
     }
+
+    /* checkpoints after a gap would be overwritten by the recomputed generations */
+    DIR *dir = opendir(r->dir);
+    struct dirent *entry;
+    while (dir && (entry = readdir(dir))) {
+        int g, end = 0;
+        if (sscanf(entry->d_name, "gen-%d.h5%n", &g, &end) == 1 && end > 0 && entry->d_name[end] == '\0' &&
+            g > last) {
+            snprintf(path, sizeof path, "%.*s/%s", (int)sizeof r->dir, r->dir, entry->d_name);
+            set_aside(path, "an earlier generation is missing or invalid");
+        }
+    }
+    if (dir)
+        closedir(dir);
     return last;
 }
 
@@ -454,7 +468,7 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
     if (have_progress) {
         col_progress p = {.settings = settings, .data_fingerprint = r->fingerprint, .vae = &r->vae.params,
                           .classifier = &r->cls.params, .metrics = &r->metrics};
-        col_error perr;
+        col_error perr = {{0}};
         int bad = col_progress_read(progress_path, &p, &perr) != 0 || p.generation != last + 1;
         if (col_dist_any(dist, bad)) {
             if (dist->rank == 0)

@@ -103,6 +103,15 @@ grep -q "set aside .*gen-001.h5" "$out.log"
 test -f "$out/mnist-s1/gen-001.h5.invalid"
 compare "$out"
 
+echo "== a missing generation: later checkpoints are set aside, not overwritten"
+out=$work/gap
+cp -r "$work/reference" "$out"
+rm "$out/mnist-s1/gen-001.h5"
+run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2> "$out.log"
+grep -q "set aside .*gen-002.h5 .*an earlier generation is missing" "$out.log"
+test -f "$out/mnist-s1/gen-002.h5.invalid"
+compare "$out"
+
 echo "== a checkpoint of other settings refuses to resume and is left alone"
 out=$work/other
 cp -r "$work/reference" "$out"
