@@ -25,9 +25,11 @@ Run with an interpreter that has torch, e.g. Debian's /usr/bin/python3 with pyth
 """
 
 import argparse
+import ctypes
 import gzip
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -281,6 +283,35 @@ def run_model(kind, args, data, log):
     return summary
 
 
+# ---------------------------------------------------------------- threads
+
+def set_openblas_threads(n_threads):
+    """Set the thread count of every OpenBLAS library loaded in this process.
+
+    torch.set_num_threads covers OpenMP and MKL but not OpenBLAS, which Debian's PyTorch calls
+    for dense products and which otherwise runs one thread per core. Returns the libraries'
+    paths with the thread count each reports afterwards.
+    """
+    paths = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                if len(fields) >= 6 and "openblas" in os.path.basename(fields[5]).lower():
+                    paths.add(fields[5])
+    except OSError:
+        return {}
+    threads = {}
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+            library.openblas_set_num_threads(ctypes.c_int(n_threads))
+            threads[path] = library.openblas_get_num_threads()
+        except (OSError, AttributeError):
+            continue
+    return threads
+
+
 # ---------------------------------------------------------------- command line
 
 def parse_hidden(text):
@@ -393,6 +424,7 @@ def load_data(args):
 def main(argv):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    openblas_threads = set_openblas_threads(args.threads)
 
     try:
         data = load_data(args)
@@ -409,10 +441,18 @@ def main(argv):
           f"{data['x_train'].shape[0]} training and {data['x_test'].shape[0]} test images, "
           f"{data['n_classes']} classes, mean {data['mean']:.4f} std {data['std']:.4f}, "
           f"batch {args.batch}, seed {args.seed}", file=sys.stderr, flush=True)
+    if openblas_threads:
+        for path, count in openblas_threads.items():
+            print(f"OpenBLAS {path}: {count} thread(s)", file=sys.stderr, flush=True)
+    else:
+        # NOTE: another BLAS (MKL through torch.set_num_threads, or one that reads its own
+        # environment variables) may run more threads than --threads asks for.
+        print("no OpenBLAS library loaded: its thread count is not set", file=sys.stderr, flush=True)
 
     result = {
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
+        "openblas_threads": openblas_threads,
         "batch": args.batch,
         "seed": args.seed,
         "n_train": data["x_train"].shape[0],
