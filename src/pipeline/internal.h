@@ -18,6 +18,7 @@ typedef struct member_run {
     const col_member *m;
     const col_dist *dist;
     char dir[COL_PATH_MAX + 200];  /* OUT/<member> */
+    int lock_fd;                  /* flock on OUT/<member>/.lock (first rank), or < 0 */
     col_rng_key key;
 
     /* real data, normalized */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,6 +200,8 @@ static int setup(member_run *r, col_error *err)
 
 static void teardown(member_run *r)
 {
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* releases the flock */
     if (r->data_x != r->train_x)
         free(r->data_x);
     if (r->data_y != r->train_y)
@@ -405,6 +409,28 @@ static int save_progress(member_run *r, int generation, int phase, int epochs_do
 
 /* ---------------------------------------------------------------- the generation loop */
 
+/* Takes an exclusive flock on OUT/<member>/.lock so that two runs never write one member; the
+   kernel releases it when the process ends, so a crash leaves no stale lock. Returns the
+   descriptor, -1 with a message if another run holds it, or -2 if the file system has no
+   locks (then the run goes on with a warning). */
+static int lock_member(const member_run *r, col_error *err)
+{
+    char path[2 * COL_PATH_MAX];
+    snprintf(path, sizeof path, "%.*s/.lock", (int)sizeof r->dir, r->dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return col_fail(err, "cannot create %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    int saved = errno;
+    close(fd);
+    if (saved == EWOULDBLOCK)
+        return col_fail(err, "another run is writing to %s (it holds %s); wait for it to finish or use "
+                        "another --output", r->dir, path);
+    col_log("warning: cannot lock %s (%s); make sure no other run writes to this folder", path, strerror(saved));
+    return -2;
+}
+
 /* Agrees over the group whether an error happened; the first rank's message wins. */
 static int group_failed(const member_run *r, int failed, col_error *err)
 {
@@ -420,6 +446,7 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
 {
     member_run run, *r = &run;
     memset(r, 0, sizeof *r);
+    r->lock_fd = -2;
     r->cfg = cfg;
     r->m = m;
     r->dist = dist;
@@ -433,10 +460,14 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
     char settings[4096];
     member_settings_text(m, settings, sizeof settings);
 
-    /* resume: the first rank decides, every rank loads */
+    /* resume: the first rank locks the folder and decides, every rank loads */
     int last = -1;
     int scan_failed = 0;
-    if (dist->rank == 0) {
+    if (dist->rank == 0)
+        r->lock_fd = lock_member(r, err);
+    if (dist->rank == 0 && r->lock_fd == -1) {
+        scan_failed = 1;
+    } else if (dist->rank == 0) {
         last = scan_checkpoints(r, settings, err);
         scan_failed = last == -2 || (last != -2 && write_config_copy(r, err) != 0);
     }
@@ -486,8 +517,11 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
         } else {
             phase = p.phase;
             epochs_done = p.epochs_done;
-            col_log("continuing generation %d at %s epoch %d", last + 1, phase == 0 ? "VAE" : "classifier",
-                    epochs_done + 1);
+            if (phase == 0 && epochs_done >= m->vae.epochs)
+                col_log("continuing generation %d at classifier epoch 1", last + 1);
+            else
+                col_log("continuing generation %d at %s epoch %d", last + 1, phase == 0 ? "VAE" : "classifier",
+                        epochs_done + 1);
         }
     }
 
@@ -549,6 +583,7 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
 
         /* 6. checkpoint, written by the first rank */
         int failed = 0;
+        double write_t0 = col_now_s();
         if (dist->rank == 0) {
             failed = write_checkpoint(r, g, settings, err) != 0;
             if (!failed)
@@ -563,9 +598,13 @@ int member_run_all(const col_config *cfg, const col_member *m, const col_dist *d
         for (int c = 1; c < r->n_classes; c++)
             if (mt->judge_histogram[c] > mt->judge_histogram[top])
                 top = c;
-        col_log("gen %d done in %.1f s: test accuracy %.4f, accuracy of gen-0 classifier on new data %.4f, "
+        double write_s = col_now_s() - write_t0;
+        char judge_accuracy[64] = "";
+        if (g > 0)
+            snprintf(judge_accuracy, sizeof judge_accuracy, ", gen-0 classifier on new data %.4f", mt->eval_accuracy[0]);
+        col_log("gen %d done in %.1f s + %.1f s writing: test accuracy %.4f%s, "
                 "judge entropy %.3f (top class %s %.1f%%), pixel mean %.3f, latent spread %.3f, Frechet %.2f",
-                g, mt->seconds, mt->test_accuracy, mt->eval_accuracy[0], mt->judge_entropy,
+                g, mt->seconds, write_s, mt->test_accuracy, judge_accuracy, mt->judge_entropy,
                 r->info.class_names[top], 100.0 * (double)mt->judge_histogram[top] / r->n_samples,
                 mt->pixel_mean, mt->latent_spread, mt->frechet_distance);
 

@@ -109,11 +109,13 @@ static void log_start_table(const col_config *cfg, const col_dist *dist, const c
             used += snprintf(cls + used, sizeof cls - (size_t)used, "c%d-", m->classifier.channels[k]);
         for (int k = 0; k < m->classifier.n_hidden; k++)
             used += snprintf(cls + used, sizeof cls - (size_t)used, "%s%d", k ? "-" : "", m->classifier.hidden[k]);
-        col_log("member %d %s: group %d; %d generations, %s samples, batch %d; VAE %s latent %d, %d epochs, "
-                "lr %g%s; classifier %s, %d epochs, lr %g", i, m->name, i % dist->n_groups, m->generations,
-                m->samples ? "fixed" : "training-set-size", m->batch_size, vae, m->vae.latent, m->vae.epochs,
-                m->vae.learning_rate, m->vae.reset ? ", reset each generation" : "", cls, m->classifier.epochs,
-                m->classifier.learning_rate);
+        char samples[32] = "training-set size";
+        if (m->samples)
+            snprintf(samples, sizeof samples, "%d", m->samples);
+        col_log("member %d %s: group %d; generations %d, samples %s, batch %d; VAE %s latent %d, epochs %d, "
+                "lr %g%s; classifier %s, epochs %d, lr %g", i, m->name, i % dist->n_groups, m->generations, samples,
+                m->batch_size, vae, m->vae.latent, m->vae.epochs, m->vae.learning_rate,
+                m->vae.reset ? ", reset each generation" : "", cls, m->classifier.epochs, m->classifier.learning_rate);
     }
 }
 

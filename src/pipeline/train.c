@@ -156,6 +156,7 @@ void train_only_setup(member_run *r, const col_member *m, const col_dist *dist, 
                       int rows, int cols, int n_classes)
 {
     memset(r, 0, sizeof *r);
+    r->lock_fd = -2;
     r->m = m;
     r->dist = dist;
     r->key = col_rng_make_key((uint64_t)m->seed, m->data.name);

@@ -9,7 +9,7 @@ source "$COLLAPSE_SOURCE_DIR/tests/lib.sh"
 rm -rf "$work"
 mkdir -p "$work"
 args=(run "$COLLAPSE_SOURCE_DIR/config/smoke.cfg" --set "datasets.[0].dir=\"$COLLAPSE_MNIST_DIR\""
-      --set vae.epochs=4 --set classifier.epochs=4 --set samples=3000 --set "datasets.[0].max_train=3000")
+      --set vae.epochs=12 --set classifier.epochs=12 --set samples=3000 --set "datasets.[0].max_train=3000")
 
 compare() {
     "$PYTHON" "$COLLAPSE_SOURCE_DIR/tests/compare_checkpoints.py" --exact "$work/reference/mnist-s1" "$1/mnist-s1"
@@ -32,6 +32,14 @@ wait_for() {
     return 1
 }
 
+# expect_log PATTERN FILE: fails with the log's tail unless FILE contains PATTERN.
+expect_log() {
+    grep -q "$1" "$2" && return 0
+    echo "expected '$1' in $2; its last lines:" >&2
+    tail -5 "$2" >&2
+    return 1
+}
+
 # signal_ranks SIGNAL OUT: signals the rank processes (not mpirun) of the run writing to OUT,
 # as Slurm signals every task of a step.
 signal_ranks() {
@@ -45,39 +53,39 @@ echo "== SIGTERM during VAE training: saved, exit 75, resumed"
 out=$work/term
 mkdir -p "$out"
 start_run "$out"
-wait_for "gen 1 VAE epoch 2/4" "$out.log"
+wait_for "gen 1 VAE epoch 2/12" "$out.log"
 signal_ranks TERM "$out"
 status=0
 wait "$run_pid" || status=$?
 [ "$status" = 75 ] || { echo "expected exit 75, got $status" >&2; cat "$out.log"; exit 1; }
 test -f "$out/mnist-s1/progress.h5"
-grep -q "stop requested: saved generation 1, VAE epoch" "$out.log"
+expect_log "stop requested: saved generation 1, VAE epoch" "$out.log"
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2>> "$out.log"
-grep -q "continuing generation 1 at VAE epoch" "$out.log"
+expect_log "continuing generation 1 at VAE epoch" "$out.log"
 compare "$out"
 
 echo "== SIGUSR1 to mpirun during classifier training: forwarded, saved, resumed"
 out=$work/usr1
 mkdir -p "$out"
 start_run "$out"
-wait_for "gen 0 classifier epoch 1/4" "$out.log"
+wait_for "gen 0 classifier epoch 2/12" "$out.log"
 pkill -USR1 -f -- "^${MPIEXEC:-mpirun} -n 2 .*--output $out( |\$)"
 status=0
 wait "$run_pid" || status=$?
 [ "$status" = 75 ] || { echo "expected exit 75, got $status" >&2; cat "$out.log"; exit 1; }
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2>> "$out.log"
-grep -q "continuing generation 0 at classifier epoch" "$out.log"
+expect_log "continuing generation 0 at classifier epoch" "$out.log"
 compare "$out"
 
 echo "== SIGKILL during classifier training: nothing saved, generation restarted"
 out=$work/kill-train
 mkdir -p "$out"
 start_run "$out"
-wait_for "gen 1 classifier epoch 2/4" "$out.log"
+wait_for "gen 1 classifier epoch 2/12" "$out.log"
 signal_ranks KILL "$out"
 wait "$run_pid" || true
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2>> "$out.log"
-grep -q "resuming after generation 0" "$out.log"
+expect_log "resuming after generation 0" "$out.log"
 compare "$out"
 
 echo "== SIGKILL during a checkpoint write: the temporary file never counts"
@@ -99,7 +107,7 @@ out=$work/damaged
 cp -r "$work/reference" "$out"
 truncate -s 4096 "$out/mnist-s1/gen-001.h5"
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2> "$out.log"
-grep -q "set aside .*gen-001.h5" "$out.log"
+expect_log "set aside .*gen-001.h5" "$out.log"
 test -f "$out/mnist-s1/gen-001.h5.invalid"
 compare "$out"
 
@@ -108,7 +116,7 @@ out=$work/gap
 cp -r "$work/reference" "$out"
 rm "$out/mnist-s1/gen-001.h5"
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" 2> "$out.log"
-grep -q "set aside .*gen-002.h5 .*an earlier generation is missing" "$out.log"
+expect_log "set aside .*gen-002.h5 .*an earlier generation is missing" "$out.log"
 test -f "$out/mnist-s1/gen-002.h5.invalid"
 compare "$out"
 
@@ -119,7 +127,7 @@ sha256sum "$out"/mnist-s1/gen-*.h5 > "$work/other.sha256"
 status=0
 run_mpi 2 "$collapse" "${args[@]}" --output "$out" --set vae.latent=8 2> "$out.log" || status=$?
 [ "$status" = 1 ] || { echo "expected exit 1, got $status" >&2; exit 1; }
-grep -q "written with other settings" "$out.log"
-grep -q "vae.latent = 8 (recorded: vae.latent = 20)" "$out.log"
+expect_log "written with other settings" "$out.log"
+expect_log "vae.latent = 8 (recorded: vae.latent = 20)" "$out.log"
 sha256sum -c --quiet "$work/other.sha256"
 echo "all interruptions resumed to identical files"
