@@ -9,7 +9,9 @@ same machine load, which matters on shared nodes.
 Reported per model:
   - median seconds per epoch over all rounds, leaving out each process's first epoch
     (allocator growth, page faults and lazy initialization), with the min and max;
-  - the ratio of the two medians, collapse / PyTorch (below 1 means collapse is faster);
+  - the ratio of the two medians, collapse / PyTorch (below 1 means collapse is faster),
+    and the median over rounds of each round's own ratio, which pairs runs made minutes
+    apart and so cancels slow drifts in machine load;
   - achieved GFLOP/s = analytic FLOPs per epoch / median seconds, and that rate as a
     percentage of the single-thread sgemm rate that collapse-sgemm-rate measures in the
     same run for a 2048^3 product;
@@ -227,6 +229,9 @@ def timed_seconds(runs):
 def summarize(model, ours_runs, torch_runs, ours_rss, torch_rss, flop_per_epoch, sgemm):
     ours_s, torch_s = timed_seconds(ours_runs), timed_seconds(torch_runs)
     ours_median, torch_median = statistics.median(ours_s), statistics.median(torch_s)
+    round_ratios = [statistics.median(e["seconds"] for e in ours[1:])
+                    / statistics.median(e["seconds"] for e in theirs[1:])
+                    for ours, theirs in zip(ours_runs, torch_runs)]
     floors = [m["epoch_sgemm_seconds"] for m in sgemm["models"] if m["model"].startswith(model)]
     peak = sgemm["square"]["median_gflops"]
     ours_gflops = flop_per_epoch / ours_median * 1e-9
@@ -237,6 +242,8 @@ def summarize(model, ours_runs, torch_runs, ours_rss, torch_rss, flop_per_epoch,
         "ours_median_s": ours_median, "ours_min_s": min(ours_s), "ours_max_s": max(ours_s),
         "torch_median_s": torch_median, "torch_min_s": min(torch_s), "torch_max_s": max(torch_s),
         "ratio": ours_median / torch_median,
+        "round_ratio_median": statistics.median(round_ratios),
+        "round_ratio_min": min(round_ratios), "round_ratio_max": max(round_ratios),
         "gflop_per_epoch": flop_per_epoch * 1e-9,
         "sgemm_only_s": min(floors) if floors else None,
         "ours_gflops": ours_gflops, "torch_gflops": torch_gflops,
@@ -261,14 +268,16 @@ def print_report(machine, rows, skipped, sgemm, args):
 
     print("\n## Seconds per epoch (median over rounds, first epoch of each process left out)\n")
     print("| model | epochs timed (collapse/PyTorch) | collapse s (min-max) | PyTorch s (min-max) "
-          "| collapse/PyTorch | sgemm-only s |")
-    print("|---|---|---|---|---|---|")
+          "| collapse/PyTorch | per-round ratio (min-max) | sgemm-only s |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         floor = f"{r['sgemm_only_s']:.2f}" if r["sgemm_only_s"] is not None else "n/a"
         print(f"| {r['model']} | {r['epochs_timed'][0]}/{r['epochs_timed'][1]} "
               f"| {r['ours_median_s']:.3f} ({r['ours_min_s']:.3f}-{r['ours_max_s']:.3f}) "
               f"| {r['torch_median_s']:.3f} ({r['torch_min_s']:.3f}-{r['torch_max_s']:.3f}) "
-              f"| {r['ratio']:.2f} | {floor} |")
+              f"| {r['ratio']:.2f} "
+              f"| {r['round_ratio_median']:.2f} ({r['round_ratio_min']:.2f}-{r['round_ratio_max']:.2f}) "
+              f"| {floor} |")
 
     print("\n## Throughput, memory and loss\n")
     print("| model | GFLOP/epoch | collapse GFLOP/s (% sgemm) | PyTorch GFLOP/s (% sgemm) "
