@@ -34,7 +34,9 @@ static void usage(FILE *out)
             "  members      print the number of ensemble members (data sets x seeds) and exit\n"
             "\n"
             "options:\n"
-            "  --output DIR        output folder (default: the config's 'output' key)\n"
+            "  --output DIR        output folder (default: the config's 'output' key); the\n"
+            "                      saved configuration keeps the file's key, so that runs in\n"
+            "                      different folders record the same configuration\n"
             "  --set KEY=VALUE     override a config key, e.g. --set vae.epochs=5 or\n"
             "                      --set 'seeds=[1,2,3]'; validated like the file; repeatable\n"
             "  --member K          run only member K (0-based, data-set-major order) on all\n"
@@ -112,28 +114,10 @@ int main(int argc, char **argv)
         return COL_EXIT_ERROR;
     }
     col_run_options options = {.member = -1};
-    char **overrides = calloc((size_t)argc + 1, sizeof(char *));
+    char **overrides = calloc((size_t)argc, sizeof(char *));
     if (!overrides || parse_options(argc, argv, 2, &options, overrides)) {
         free(overrides);
         return COL_EXIT_ERROR;
-    }
-    /* --output also becomes the saved configuration's output key */
-    char *output_override = NULL;
-    if (options.output) {
-        size_t size = 2 * strlen(options.output) + 16, used = 0;
-        output_override = malloc(size);
-        if (!output_override) {
-            free(overrides);
-            return COL_EXIT_ERROR;
-        }
-        used += (size_t)snprintf(output_override, size, "output=\"");
-        for (const char *c = options.output; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                output_override[used++] = '\\';
-            output_override[used++] = *c;
-        }
-        snprintf(output_override + used, size - used, "\"");
-        overrides[options.n_overrides++] = output_override;
     }
     options.overrides = overrides;
 
@@ -146,7 +130,6 @@ int main(int argc, char **argv)
         else
             printf("%d\n", cfg.n_members);
         col_config_free(&cfg);
-        free(output_override);
         free(overrides);
         return rc ? COL_EXIT_ERROR : COL_EXIT_OK;
     }
@@ -156,7 +139,6 @@ int main(int argc, char **argv)
     col_set_abort_handler(abort_all_ranks);
     int code = col_run(&options);
     MPI_Finalize();
-    free(output_override);
     free(overrides);
     return code;
 }

@@ -4,7 +4,8 @@
 Usage: compare_checkpoints.py [--params-tolerance T] [--exact] DIR_A DIR_B [DIR_C ...]
 
 Every gen-NNN.h5 in DIR_A must exist in the other folders. With --exact, every data set and
-attribute must be identical except wall times (metrics/seconds) and the rank count; otherwise
+attribute must be identical except wall times (metrics/seconds), the rank count and the
+output line of the config attribute; otherwise
 model parameters must agree within an absolute tolerance scaled by each tensor's largest
 magnitude. Prints the largest differences; exits 1 on any mismatch.
 """
@@ -17,6 +18,12 @@ import numpy as np
 
 VOLATILE = {"/metrics/seconds"}
 VOLATILE_ATTRS = {"n_ranks"}
+
+
+def without_output(config):
+    """The config attribute minus its output line: runs compared here write to different folders."""
+    text = config.decode() if isinstance(config, bytes) else str(config)
+    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("output"))
 
 
 def datasets(f):
@@ -53,6 +60,8 @@ def compare(path_a, path_b, tolerance, exact):
                 if key in VOLATILE_ATTRS:
                     continue
                 va, vb = a.attrs.get(key), b.attrs.get(key)
+                if key == "config":
+                    va, vb = without_output(va), without_output(vb)
                 if not np.array_equal(np.asarray(va), np.asarray(vb)):
                     problems.append(f"attribute {key} differs")
         else:
