@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a machine for collapse: Debian packages (when missing), the MNIST files (checked
 # against their published MD5 sums), and a Release build in build/. Safe to run again: each
-# step says what it did or that nothing was needed.
+# step reports what it did or that nothing was needed.
 #
 #   scripts/setup.sh [--no-apt] [--no-build]
 #

@@ -3,7 +3,7 @@
 # Debian's python3 has h5py and numpy; a user may point PYTHON at another interpreter.
 PYTHON=${PYTHON:-/usr/bin/python3}
 
-# Open MPI refuses to run as root unless told so; tests run as root in containers and CI.
+# Open MPI runs as root only when the environment allows it; tests run as root in containers and CI.
 if [ "$(id -u)" = 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi

@@ -207,7 +207,11 @@ static double vae_loss_fn(void *ctx, float *grad)
     double loss = col_vae_loss(c->batch, c->d, c->latent, c->x, c->xhat, c->mu, c->logvar, c->d_xhat, c->d_mu,
                                c->d_logvar, &recon, &kl);
     if (grad) {
-        float *src = c->which == 0 ? c->d_xhat : c->which == 1 ? c->d_mu : c->d_logvar;
+        float *src = c->d_logvar;
+        if (c->which == 0)
+            src = c->d_xhat;
+        else if (c->which == 1)
+            src = c->d_mu;
         size_t n = (size_t)c->batch * (c->which == 0 ? c->d : c->latent);
         memcpy(grad, src, n * sizeof(float));
     }
