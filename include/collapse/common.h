@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A recoverable error: the message says what failed, on which file or key, and what to do. */
+/* A recoverable error: a message naming what failed, on which file or key, and what to do. */
 typedef struct col_error {
     char msg[2048];
 } col_error;

@@ -50,13 +50,13 @@ double col_dist_max(const col_dist *d, double value);
 
 /*
  * Gathers per-rank shards of a row-major [n, width] float array that col_dist_shard split
- * over the group, so every rank ends with all n rows. buf holds the full array; each rank
- * has filled its own rows.
+ * over the group, so every rank ends with all n rows. buf is the full array, in which each
+ * rank has filled its own rows.
  */
 void col_dist_allgather_rows(const col_dist *d, float *buf, int n, int width);
 void col_dist_allgather_rows_int(const col_dist *d, int *buf, int n, int width);
 
-/* 1 if buf holds the same bytes on every rank of the group (compares a CRC-32 with
+/* 1 if buf has the same bytes on every rank of the group (compares a CRC-32 with
    MPI_MIN and MPI_MAX), 0 otherwise. Data-parallel replicas must never drift apart. */
 int col_dist_same_on_all(const col_dist *d, const void *buf, size_t n_bytes);
 

@@ -15,7 +15,7 @@ typedef struct col_rng_key {
     uint32_t k[2];
 } col_rng_key;
 
-/* What a stream is used for; part of the counter so that streams never overlap. */
+/* The use of a stream, part of the counter so that streams never overlap. */
 enum col_rng_purpose {
     COL_RNG_INIT_VAE = 1,
     COL_RNG_INIT_CLASSIFIER = 2,
