@@ -36,120 +36,136 @@ static void log_epoch(member_run *r, const char *model, int generation, int epoc
             epoch + 1, epochs, loss, detail, seconds, eta_s);
 }
 
-int train_vae(member_run *r, int generation, int first_epoch, int *epochs_done, col_error *err)
+/* What differs between the VAE and the classifier phase; the epoch loop is shared. */
+typedef struct phase {
+    const char *name;            /* "VAE" or "classifier", for logs and messages */
+    const char *hint;            /* what to try after a NaN or Inf */
+    int is_vae;
+    int shuffle_purpose, epochs;
+    float learning_rate;
+    col_params *params;
+    /* Computes the gradients of the shard [start, start + count) of the batch of size rows
+       that begins at position first of the epoch's permutation, and writes the shard's loss
+       and counters into the extras. */
+    void (*step)(member_run *r, const int32_t *perm, int generation, int epoch, int first, int start,
+                 int count, int size);
+} phase;
+
+static void vae_step(member_run *r, const int32_t *perm, int generation, int epoch, int first, int start,
+                     int count, int size)
+{
+    (void)size;
+    int latent = r->m->vae.latent;
+    gather_rows(r->data_x, r->d, perm, first + start, count, r->batch_x);
+    /* noise keyed by the sample's position in the epoch, never by rank */
+    for (int i = 0; i < count; i++)
+        col_rng_normal(r->key, generation, COL_RNG_REPARAM, (uint32_t)epoch, (uint32_t)(first + start + i),
+                       r->batch_eps + (size_t)i * latent, latent);
+    double recon, kl;
+    double loss = col_vae_train_batch(&r->vae, count, r->batch_x, r->batch_eps, &recon, &kl);
+    float *extra = r->vae.params.grad + r->vae.params.n;
+    extra[EXTRA_LOSS] = (float)loss;
+    extra[EXTRA_RECON] = (float)recon;
+    extra[EXTRA_KL] = (float)kl;
+}
+
+static void classifier_step(member_run *r, const int32_t *perm, int generation, int epoch, int first,
+                            int start, int count, int size)
+{
+    (void)generation;
+    (void)epoch;
+    gather_rows(r->data_x, r->d, perm, first + start, count, r->batch_x);
+    for (int i = 0; i < count; i++)
+        r->batch_y[i] = r->data_y[perm[first + start + i]];
+    int correct = 0;
+    /* the loss is the mean over the global batch, so each shard scales by 1 / size */
+    double loss = col_classifier_train_batch(&r->cls, count, r->batch_x, r->batch_y, 1.0f / (float)size, &correct);
+    float *extra = r->cls.params.grad + r->cls.params.n;
+    extra[EXTRA_LOSS] = (float)loss;
+    extra[EXTRA_CORRECT] = (float)correct;
+}
+
+/* Records an epoch's per-sample metrics and logs its line with the generation's ETA. */
+static void finish_epoch(member_run *r, const phase *ph, int generation, int epoch, const double *sums,
+                         double seconds)
 {
     const col_member *m = r->m;
-    col_vae *vae = &r->vae;
-    col_params *p = &vae->params;
-    int n = r->n_data, batch_size = m->batch_size, latent = m->vae.latent;
-    int32_t *perm = col_malloc(sizeof(int32_t) * (size_t)n, "epoch permutation");
-    int stop = 0;
+    double n = r->n_data;
+    char detail[96];
+    double eta;
+    if (ph->is_vae) {
+        r->metrics.vae_loss[epoch] = sums[EXTRA_LOSS] / n;
+        r->metrics.vae_recon[epoch] = sums[EXTRA_RECON] / n;
+        r->metrics.vae_kl[epoch] = sums[EXTRA_KL] / n;
+        snprintf(detail, sizeof detail, " (recon %.4f, KL %.4f)", sums[EXTRA_RECON] / n, sums[EXTRA_KL] / n);
+        r->eta_vae_epoch_s = seconds;
+        if (r->eta_cls_epoch_s == 0.0)
+            r->eta_cls_epoch_s = seconds; /* no classifier epoch timed yet: assume the same */
+        eta = (m->vae.epochs - epoch - 1) * seconds + m->classifier.epochs * r->eta_cls_epoch_s;
+    } else {
+        r->metrics.classifier_loss[epoch] = sums[EXTRA_LOSS] / n;
+        r->metrics.classifier_train_accuracy[epoch] = sums[EXTRA_CORRECT] / n;
+        snprintf(detail, sizeof detail, " (train accuracy %.4f)", sums[EXTRA_CORRECT] / n);
+        r->eta_cls_epoch_s = seconds;
+        eta = (m->classifier.epochs - epoch - 1) * seconds;
+    }
+    log_epoch(r, ph->name, generation, epoch, ph->epochs, sums[EXTRA_LOSS] / n, detail, seconds, eta);
+}
 
-    for (int epoch = first_epoch; epoch < m->vae.epochs && !stop; epoch++) {
-        double t0 = col_now_s(), loss = 0.0, recon = 0.0, kl = 0.0;
-        col_rng_permutation(r->key, generation, COL_RNG_SHUFFLE_VAE, (uint32_t)epoch, n, perm);
+/* The shared epoch loop of both phases (see train_vae in internal.h for the return values). */
+static int train_phase(member_run *r, const phase *ph, int generation, int first_epoch, int *epochs_done,
+                       col_error *err)
+{
+    col_params *p = ph->params;
+    int n = r->n_data, batch_size = r->m->batch_size, stop = 0;
+    int32_t *perm = col_malloc(sizeof(int32_t) * (size_t)n, "epoch permutation");
+
+    for (int epoch = first_epoch; epoch < ph->epochs && !stop; epoch++) {
+        double t0 = col_now_s(), sums[EXTRA_CORRECT + 1] = {0};
+        col_rng_permutation(r->key, generation, ph->shuffle_purpose, (uint32_t)epoch, n, perm);
         for (int first = 0, b = 0; first < n; first += batch_size, b++) {
             int size = n - first < batch_size ? n - first : batch_size, start, count;
             col_dist_shard(size, r->dist->rank, r->dist->size, &start, &count);
-            gather_rows(r->data_x, r->d, perm, first + start, count, r->batch_x);
-            /* noise keyed by the sample's position in the epoch, never by rank */
-            for (int i = 0; i < count; i++)
-                col_rng_normal(r->key, generation, COL_RNG_REPARAM, (uint32_t)epoch,
-                               (uint32_t)(first + start + i), r->batch_eps + (size_t)i * latent, latent);
-
             col_params_zero_grad(p);
-            double batch_recon, batch_kl;
-            double batch_loss = col_vae_train_batch(vae, count, r->batch_x, r->batch_eps, &batch_recon, &batch_kl);
+            ph->step(r, perm, generation, epoch, first, start, count, size);
+
+            /* the float copies of the statistics can overflow where the double sums did not */
             float *extra = p->grad + p->n;
-            extra[EXTRA_LOSS] = (float)batch_loss;
-            extra[EXTRA_RECON] = (float)batch_recon;
-            extra[EXTRA_KL] = (float)batch_kl;
-            /* the float copies can overflow where the double sums did not */
-            int nonfinite = !col_all_finite(extra, EXTRA_KL + 1) || !col_all_finite(p->grad, p->n);
+            int nonfinite = !col_all_finite(extra, EXTRA_CORRECT + 1) || !col_all_finite(p->grad, p->n);
             extra = reduce_step(r, p, nonfinite);
             if (extra[EXTRA_NONFINITE] > 0.0f) {
                 free(perm);
-                return col_fail(err, "member %s, generation %d, VAE epoch %d, batch %d: the loss or "
-                                "gradients became NaN or Inf; lower vae.learning_rate or check the data",
-                                m->name, generation, epoch + 1, b + 1);
+                return col_fail(err, "member %s, generation %d, %s epoch %d, batch %d: the loss or "
+                                "gradients became NaN or Inf; %s", r->m->name, generation, ph->name, epoch + 1,
+                                b + 1, ph->hint);
             }
             stop |= extra[EXTRA_STOP] > 0.0f;
-            col_adam_step(p, (float)m->vae.learning_rate, 0.9f, 0.999f, 1e-8f);
-            loss += extra[EXTRA_LOSS];
-            recon += extra[EXTRA_RECON];
-            kl += extra[EXTRA_KL];
+            col_adam_step(p, ph->learning_rate, 0.9f, 0.999f, 1e-8f);
+            for (int k = 0; k <= EXTRA_CORRECT; k++)
+                sums[k] += extra[k];
         }
-        r->metrics.vae_loss[epoch] = loss / n;
-        r->metrics.vae_recon[epoch] = recon / n;
-        r->metrics.vae_kl[epoch] = kl / n;
         *epochs_done = epoch + 1;
-
-        double seconds = col_dist_max(r->dist, col_now_s() - t0);
-        r->eta_vae_epoch_s = seconds;
-        if (r->eta_cls_epoch_s == 0.0)
-            r->eta_cls_epoch_s = seconds;
-        double eta = (m->vae.epochs - epoch - 1) * seconds + m->classifier.epochs * r->eta_cls_epoch_s;
-        char detail[96];
-        snprintf(detail, sizeof detail, " (recon %.4f, KL %.4f)", recon / n, kl / n);
-        log_epoch(r, "VAE", generation, epoch, m->vae.epochs, loss / n, detail, seconds, eta);
+        finish_epoch(r, ph, generation, epoch, sums, col_dist_max(r->dist, col_now_s() - t0));
     }
     free(perm);
     return stop ? 1 : 0;
 }
 
+int train_vae(member_run *r, int generation, int first_epoch, int *epochs_done, col_error *err)
+{
+    phase ph = {.name = "VAE", .hint = "lower vae.learning_rate or check the data", .is_vae = 1,
+                .shuffle_purpose = COL_RNG_SHUFFLE_VAE, .epochs = r->m->vae.epochs,
+                .learning_rate = (float)r->m->vae.learning_rate, .params = &r->vae.params, .step = vae_step};
+    return train_phase(r, &ph, generation, first_epoch, epochs_done, err);
+}
+
 int train_classifier(member_run *r, int generation, int first_epoch, int *epochs_done, col_error *err)
 {
-    const col_member *m = r->m;
-    col_classifier *cls = &r->cls;
-    col_params *p = &cls->params;
-    int n = r->n_data, batch_size = m->batch_size;
-    int32_t *perm = col_malloc(sizeof(int32_t) * (size_t)n, "epoch permutation");
-    int stop = 0;
-
-    for (int epoch = first_epoch; epoch < m->classifier.epochs && !stop; epoch++) {
-        double t0 = col_now_s(), loss = 0.0, correct = 0.0;
-        col_rng_permutation(r->key, generation, COL_RNG_SHUFFLE_CLASSIFIER, (uint32_t)epoch, n, perm);
-        for (int first = 0, b = 0; first < n; first += batch_size, b++) {
-            int size = n - first < batch_size ? n - first : batch_size, start, count;
-            col_dist_shard(size, r->dist->rank, r->dist->size, &start, &count);
-            gather_rows(r->data_x, r->d, perm, first + start, count, r->batch_x);
-            for (int i = 0; i < count; i++)
-                r->batch_y[i] = r->data_y[perm[first + start + i]];
-
-            col_params_zero_grad(p);
-            int batch_correct = 0;
-            /* the loss is the mean over the global batch, so each shard scales by 1 / size */
-            double batch_loss = col_classifier_train_batch(cls, count, r->batch_x, r->batch_y,
-                                                           1.0f / (float)size, &batch_correct);
-            float *extra = p->grad + p->n;
-            extra[EXTRA_LOSS] = (float)batch_loss;
-            extra[EXTRA_CORRECT] = (float)batch_correct;
-            int nonfinite = !isfinite(extra[EXTRA_LOSS]) || !col_all_finite(p->grad, p->n);
-            extra = reduce_step(r, p, nonfinite);
-            if (extra[EXTRA_NONFINITE] > 0.0f) {
-                free(perm);
-                return col_fail(err, "member %s, generation %d, classifier epoch %d, batch %d: the "
-                                "loss or gradients became NaN or Inf; lower classifier.learning_rate",
-                                m->name, generation, epoch + 1, b + 1);
-            }
-            stop |= extra[EXTRA_STOP] > 0.0f;
-            col_adam_step(p, (float)m->classifier.learning_rate, 0.9f, 0.999f, 1e-8f);
-            loss += extra[EXTRA_LOSS];
-            correct += extra[EXTRA_CORRECT];
-        }
-        r->metrics.classifier_loss[epoch] = loss / n;
-        r->metrics.classifier_train_accuracy[epoch] = correct / n;
-        *epochs_done = epoch + 1;
-
-        double seconds = col_dist_max(r->dist, col_now_s() - t0);
-        r->eta_cls_epoch_s = seconds;
-        double eta = (m->classifier.epochs - epoch - 1) * seconds;
-        char detail[64];
-        snprintf(detail, sizeof detail, " (train accuracy %.4f)", correct / n);
-        log_epoch(r, "classifier", generation, epoch, m->classifier.epochs, loss / n, detail, seconds, eta);
-    }
-    free(perm);
-    return stop ? 1 : 0;
+    phase ph = {.name = "classifier", .hint = "lower classifier.learning_rate", .is_vae = 0,
+                .shuffle_purpose = COL_RNG_SHUFFLE_CLASSIFIER, .epochs = r->m->classifier.epochs,
+                .learning_rate = (float)r->m->classifier.learning_rate, .params = &r->cls.params,
+                .step = classifier_step};
+    return train_phase(r, &ph, generation, first_epoch, epochs_done, err);
 }
 
 void train_only_setup(member_run *r, const col_member *m, const col_dist *dist, float *x, int32_t *y, int n,
