@@ -445,8 +445,8 @@ def main(argv):
         for path, count in openblas_threads.items():
             print(f"OpenBLAS {path}: {count} thread(s)", file=sys.stderr, flush=True)
     else:
-        # NOTE: another BLAS (MKL through torch.set_num_threads, or one that reads its own
-        # environment variables) may run more threads than --threads asks for.
+        # NOTE: a BLAS other than OpenBLAS and MKL (which torch.set_num_threads covers) may
+        # run more threads than --threads requests.
         print("no OpenBLAS library loaded: its thread count is not set", file=sys.stderr, flush=True)
 
     result = {
