@@ -6,20 +6,20 @@
  *
  * Shapes assume row-major storage with weights laid out as PyTorch does, W[out, in]:
  *
- *   dense layer, batch B          forward       Y[B,out]   = X[B,in] W^T       NT  M=B   N=out K=in
- *                                 input grad    dX[B,in]   = dY[B,out] W       NN  M=B   N=in  K=out
- *                                 weight grad   dW[out,in] = dY^T X            TN  M=out N=in  K=B
+ *   dense layer, batch B          forward       Y[B,out]   += X[B,in] W^T      NT  M=B   N=out K=in
+ *                                 input grad    dX[B,in]    = dY[B,out] W      NN  M=B   N=in  K=out
+ *                                 weight grad   dW[out,in] += dY^T X           TN  M=out N=in  K=B
  *
  *   3x3 convolution via im2col, K9 = 9 * C_in, output H x W, in two layouts:
- *     batched (rows R = B*H*W)    forward       Y[R,Cout]    = col[R,K9] W^T   NT  M=R    N=Cout K=K9
- *                                 input grad    dcol[R,K9]   = dY W            NN  M=R    N=K9   K=Cout
- *                                 weight grad   dW[Cout,K9]  = dY^T col        TN  M=Cout N=K9   K=R
- *     per image (B calls each)    forward       Y[Cout,HW]   = W col           NN  M=Cout N=HW   K=K9
+ *     batched (columns C = B*H*W) forward       Y[Cout,C]    = W col[K9,C]     NN  M=Cout N=C    K=K9
+ *                                 input grad    dcol[K9,C]   = W^T dY          TN  M=K9   N=C    K=Cout
+ *                                 weight grad   dW[Cout,K9] += dY col^T        NT  M=Cout N=K9   K=C
+ *     per image (B calls each)    forward       Y[Cout,HW]  += W col           NN  M=Cout N=HW   K=K9
  *                                 input grad    dcol[K9,HW]  = W^T dY          TN  M=K9   N=HW   K=Cout
  *                                 weight grad   dW[Cout,K9] += dY col^T        NT  M=Cout N=K9   K=HW
  *
- * collapse's src/nn uses the dense and per-image layouts. As there, forward products add to
- * the bias already in Y and weight gradients add to dW (beta 1).
+ * collapse's src/nn uses the dense layout and the batched convolution layout. "+=" marks
+ * beta 1: dense forward products add to the bias already in Y, weight gradients accumulate.
  * The first layer of each model needs no input gradient, so it has no input-grad call.
  * Every call costs 2*M*N*K floating-point operations.
  *
@@ -331,12 +331,12 @@ static void add_conv_batched(step_plan *plan, const char *name, int batch, int c
                              int side, int first)
 {
     char layer[48];
-    int rows = batch * side * side, k9 = 9 * c_in;
+    int columns = batch * side * side, k9 = 9 * c_in;
     snprintf(layer, sizeof layer, "%s %dx%dx%d->%d", name, side, side, c_in, c_out);
-    add_call(plan, layer, "forward", 0, 1, rows, c_out, k9, 1.0f, 1);
+    add_call(plan, layer, "forward", 0, 0, c_out, columns, k9, 0.0f, 1);
     if (!first)
-        add_call(plan, layer, "input grad", 0, 0, rows, k9, c_out, 0.0f, 1);
-    add_call(plan, layer, "weight grad", 1, 0, c_out, k9, rows, 1.0f, 1);
+        add_call(plan, layer, "input grad", 1, 0, k9, columns, c_out, 0.0f, 1);
+    add_call(plan, layer, "weight grad", 0, 1, c_out, k9, columns, 1.0f, 1);
 }
 
 static void add_conv_per_image(step_plan *plan, const char *name, int batch, int c_in, int c_out,
