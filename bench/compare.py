@@ -16,7 +16,8 @@ Reported per model:
     percentage of the single-thread sgemm rate that collapse-sgemm-rate measures in the
     same run for a 2048^3 product;
   - the sgemm-only time per epoch: the model's sgemm calls at the rates measured for their
-    exact shapes, the floor for a trainer built on sgemm;
+    exact shapes (for the CNN, the faster of collapse-sgemm-rate's two im2col layouts),
+    the floor for a trainer built on sgemm;
   - peak memory: the max resident set size of each child process (os.wait4 rusage);
   - the last epoch's mean loss per sample, as a check that both sides train the same model.
 
