@@ -39,12 +39,17 @@ void sample_next(member_run *r, int generation)
     free(z);
     col_dist_allgather_rows(r->dist, r->next_x, r->n_samples, r->d);
 
-    /* labels from this generation's classifier */
+    /* labels from this generation's classifier; the same forward pass gives the diagonal
+       entry of the matrices, so evaluate_generation need not repeat it */
+    r->self_loss = r->self_correct = 0.0;
     for (int first = 0; first < count; first += r->max_batch) {
-        int chunk = count - first < r->max_batch ? count - first : r->max_batch;
+        int chunk = count - first < r->max_batch ? count - first : r->max_batch, correct = 0;
         const float *logits = col_classifier_forward(&r->cls, chunk, r->next_x + (size_t)(start + first) * r->d);
+        int32_t *labels = r->next_y + start + first;
         for (int i = 0; i < chunk; i++)
-            r->next_y[start + first + i] = argmax(logits + (size_t)i * r->n_classes, r->n_classes);
+            labels[i] = argmax(logits + (size_t)i * r->n_classes, r->n_classes);
+        r->self_loss += col_softmax_xent(chunk, r->n_classes, logits, labels, 1.0f, NULL, &correct);
+        r->self_correct += correct;
     }
     col_dist_allgather_rows_int(r->dist, (int *)r->next_y, r->n_samples, 1);
 }
@@ -180,6 +185,11 @@ void evaluate_generation(member_run *r, int generation)
     size_t n_sums = 2 * (size_t)n_eval + 2 + (size_t)C;
     double *sums = col_calloc(n_sums, sizeof(double), "evaluation sums");
     for (int g = 0; g < n_eval; g++) {
+        if (g == generation && g > 0) {
+            sums[2 * g] = r->self_loss;
+            sums[2 * g + 1] = r->self_correct;
+            continue;
+        }
         memcpy(r->eval_cls.params.value, r->history[g], r->eval_cls.params.n * sizeof(float));
         score(r, &r->eval_cls, r->next_x, r->next_y, start, count, &sums[2 * g], &sums[2 * g + 1],
               g == 0 ? sums + 2 * n_eval + 2 : NULL);
@@ -248,6 +258,8 @@ void evaluate_generation(member_run *r, int generation)
     free(lat);
 
     /* Frechet distance in the generation-0 classifier's feature space */
+    /* NOTE: this repeats the generation-0 classifier's forward pass over D_{g+1} that the
+       judge histogram above already ran; sharing it would save one pass per generation. */
     memcpy(r->eval_cls.params.value, r->history[0], r->eval_cls.params.n * sizeof(float));
     int width;
     col_classifier_features(&r->eval_cls, &width);

@@ -50,12 +50,14 @@ typedef struct member_run {
     int have_test_features;
     double *test_feature_mean, *test_feature_cov;
 
+    double self_loss, self_correct;  /* this rank's shard: generation g's classifier on the
+                                        labels it gave D_{g+1}, summed while labelling */
     col_metrics metrics;
     double eta_vae_epoch_s, eta_cls_epoch_s;
 } member_run;
 
 /* train.c: a member_run that only trains, on data x [n, rows * cols] and labels y (borrowed),
-   for benchmarks and tests; the models follow m and are initialized for generation 0. */
+   for benchmarks and tests. Its models follow m and are initialized for generation 0. */
 void train_only_setup(member_run *r, const col_member *m, const col_dist *dist, float *x, int32_t *y, int n,
                       int rows, int cols, int n_classes);
 void train_only_teardown(member_run *r);
