@@ -34,18 +34,18 @@ void col_fatal_at(const char *file, int line, const char *fmt, ...)
     abort(); /* a handler that returns is a bug; do not continue */
 }
 
-void *col_malloc_at(size_t n_bytes, const char *what, const char *file, int line)
+void *col_malloc_at(size_t n_bytes, const char *purpose, const char *file, int line)
 {
     void *p = malloc(n_bytes ? n_bytes : 1);
     if (!p)
-        col_fatal_at(file, line, "out of memory allocating %zu bytes for %s", n_bytes, what);
+        col_fatal_at(file, line, "out of memory allocating %zu bytes for %s", n_bytes, purpose);
     return p;
 }
 
-void *col_calloc_at(size_t count, size_t size, const char *what, const char *file, int line)
+void *col_calloc_at(size_t count, size_t size, const char *purpose, const char *file, int line)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
-        col_fatal_at(file, line, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
+        col_fatal_at(file, line, "out of memory allocating %zu x %zu bytes for %s", count, size, purpose);
     return p;
 }

@@ -31,10 +31,10 @@ _Noreturn void col_fatal_at(const char *file, int line, const char *fmt, ...)
 void col_set_abort_handler(void (*handler)(int code));
 
 /* Allocation that never returns NULL: a failure is fatal and names what was being allocated. */
-void *col_malloc_at(size_t n_bytes, const char *what, const char *file, int line);
-void *col_calloc_at(size_t count, size_t size, const char *what, const char *file, int line);
-#define col_malloc(n_bytes, what) col_malloc_at((n_bytes), (what), __FILE__, __LINE__)
-#define col_calloc(count, size, what) col_calloc_at((count), (size), (what), __FILE__, __LINE__)
+void *col_malloc_at(size_t n_bytes, const char *purpose, const char *file, int line);
+void *col_calloc_at(size_t count, size_t size, const char *purpose, const char *file, int line);
+#define col_malloc(n_bytes, purpose) col_malloc_at((n_bytes), (purpose), __FILE__, __LINE__)
+#define col_calloc(count, size, purpose) col_calloc_at((count), (size), (purpose), __FILE__, __LINE__)
 
 /* Exit status of a run that stopped early on a signal and can be resumed (EX_TEMPFAIL). */
 #define COL_EXIT_RESUMABLE 75

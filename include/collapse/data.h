@@ -5,7 +5,7 @@
  *
  * Shapes: images are [n, rows * cols] bytes in row-major, upright orientation (as MNIST
  * stores them). EMNIST files store each image transposed; the loader transposes them on
- * load, so every later stage (training, sampling, pictures) sees one orientation.
+ * load, so every later stage (training, sampling, pictures) works in one orientation.
  */
 #ifndef COLLAPSE_DATA_H
 #define COLLAPSE_DATA_H

@@ -34,8 +34,8 @@ _Noreturn void col_mpi_fail(const char *call, int rc, const char *file, int line
 int col_dist_init(col_dist *d, int ranks_per_member, char *msg, size_t msg_size);
 void col_dist_finalize(col_dist *d);
 
-/* The contiguous shard [*start, *start + *count) of n items for a rank of size ranks;
-   counts differ by at most one and may be zero. */
+/* Computes the contiguous shard [*start, *start + *count) of n items for a rank of size
+   ranks. Shard sizes differ by at most one and may be zero. */
 void col_dist_shard(int n, int rank, int size, int *start, int *count);
 
 /* In-place sums over the group (one MPI_Allreduce each). */

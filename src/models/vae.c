@@ -8,9 +8,9 @@
 
 #include "collapse/common.h"
 
-static float *workspace(int rows, int width, const char *what)
+static float *workspace(int rows, int width, const char *purpose)
 {
-    return col_calloc((size_t)rows * width, sizeof(float), what);
+    return col_calloc((size_t)rows * width, sizeof(float), purpose);
 }
 
 void col_vae_create(col_vae *m, int d_in, const int *hidden, int n_hidden, int latent, int max_batch)

@@ -40,7 +40,7 @@ double col_softmax_xent(int batch, int n_classes, const float *logits, const int
                 max = z[c];
                 best = c;
             }
-        /* log-sum-exp shifted by the maximum, so exp never overflows */
+        /* log-sum-exp shifted by the maximum, so every exp() argument is <= 0 */
         double sum = 0.0;
         for (int c = 0; c < n_classes; c++)
             sum += exp((double)(z[c] - max));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Malformed inputs through the real command line: each case names its input, the exit code
 # and a fragment of the message it must print. Every case runs against an output folder that
-# already contains a finished run; afterwards that run's files must be unchanged and no new
-# file may stand under a final name.
+# already contains a finished run. Afterwards that run's files must be unchanged, and no new
+# file may exist under a final name.
 set -euo pipefail
 collapse=$1
 work=$2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# End to end on real MNIST: config/smoke.cfg on 2 ranks, output checked; a second run finds
-# nothing to do and changes nothing; a deleted last generation is recomputed bit for bit;
-# a larger generation count extends the run.
+# End to end on real MNIST: config/smoke.cfg on 2 ranks, with its output checked. A second
+# run finds nothing to do and changes nothing. A deleted last generation is recomputed bit
+# for bit, and a larger generation count extends the run.
 set -euo pipefail
 collapse=$1
 work=$2

@@ -7,7 +7,7 @@
  *   collapse_standin members CONFIG
  *   collapse_standin run CONFIG --output DIR [--member K] [--set KEY=VALUE ...]
  *
- * CONFIG holds KEY=VALUE lines; --set overrides them. Keys:
+ * CONFIG contains KEY=VALUE lines; --set overrides them. Keys:
  *   members=N       member count printed by `members` (default 1)
  *   wait_runs=N     runs of a member that wait for a signal before a run finishes (default 0)
  *   wait_member=K   only member K waits; the others finish at once (default -1: all wait)

@@ -196,7 +196,7 @@ static void test_maxpool_floor_size(void **state)
 /* ---------------------------------------------------------------- losses */
 
 typedef struct vae_loss_case {
-    int batch, d, latent, which; /* which: 0 xhat, 1 mu, 2 logvar */
+    int batch, d, latent, checked; /* gradient checked: 0 xhat, 1 mu, 2 logvar */
     float *x, *xhat, *mu, *logvar, *d_xhat, *d_mu, *d_logvar;
 } vae_loss_case;
 
@@ -208,11 +208,11 @@ static double vae_loss_fn(void *ctx, float *grad)
                                c->d_logvar, &recon, &kl);
     if (grad) {
         float *src = c->d_logvar;
-        if (c->which == 0)
+        if (c->checked == 0)
             src = c->d_xhat;
-        else if (c->which == 1)
+        else if (c->checked == 1)
             src = c->d_mu;
-        size_t n = (size_t)c->batch * (c->which == 0 ? c->d : c->latent);
+        size_t n = (size_t)c->batch * (c->checked == 0 ? c->d : c->latent);
         memcpy(grad, src, n * sizeof(float));
     }
     return loss;
@@ -228,9 +228,9 @@ static void test_vae_loss_gradients(void **state)
     fill_uniform(mu, 6, -1, 1, 11);
     fill_uniform(logvar, 6, -1, 1, 12);
     assert_true(gradcheck("VAE loss d/dxhat", vae_loss_fn, &c, xhat, 12, 1e-2f) < TOLERANCE);
-    c.which = 1;
+    c.checked = 1;
     assert_true(gradcheck("VAE loss d/dmu", vae_loss_fn, &c, mu, 6, 1e-2f) < TOLERANCE);
-    c.which = 2;
+    c.checked = 2;
     assert_true(gradcheck("VAE loss d/dlogvar", vae_loss_fn, &c, logvar, 6, 1e-2f) < TOLERANCE);
 
     /* the closed-form KL of N(mu, exp(logvar)) against N(0, 1) */
